@@ -1,0 +1,322 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * Dataplane internals shared by dataplane/ and the layers above it (control/, smcd/, tls/).
+ *
+ * Ownership: a `struct dp_worker` belongs to one lcore; every dataplane function takes it
+ * first and nothing below the worker loop calls rte_lcore_id(). `struct dp_stack` is built
+ * by zp_init() before the workers start and is read-only afterwards (shared by all workers).
+ *
+ * Conventions:
+ *  - IPv4 addresses are kept in network byte order (rte_be32_t) everywhere.
+ *  - Internal int functions return 0 or a negative errno.
+ *  - Time is `w->now_ns`, set by the loop from dp_clock_ns() or by a test (virtual clock).
+ *  - A function that takes an mbuf takes ownership of it, whatever it returns.
+ */
+#ifndef ZPATH_DP_PRIV_H
+#define ZPATH_DP_PRIV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_byteorder.h>
+#include <rte_common.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+
+#include "dp_counters.h"
+
+#define DP_MAX_PORTS 8
+#define DP_MAX_WORKERS 64
+#define DP_MAX_ROUTES 64
+#define DP_TX_BURST 32
+#define DP_RX_BURST 32
+#define DP_ARP_SLOTS 256
+#define DP_ARP_PENDING_MAX 16 /* packets queued per unresolved address */
+
+struct dp_worker;
+
+/* ------------------------------------------------------------------------------------------ */
+/* Process-wide configuration, immutable once the workers run.                                 */
+
+/** One configured port (an rte_ethdev) with its address and what the hardware offers. */
+struct dp_iface {
+	uint16_t port_id;          /**< rte_ethdev port id */
+	char name[64];             /**< ethdev name (net_tap0, 0000:01:00.0, ...) */
+	struct rte_ether_addr mac; /**< our MAC on this port */
+	rte_be32_t addr;           /**< our IPv4 address */
+	uint8_t prefix_len;        /**< on-link prefix length */
+	rte_be32_t netmask;        /**< derived from prefix_len */
+	uint16_t mtu;              /**< IP MTU */
+	uint16_t nb_queues;        /**< RX and TX queues: one per worker */
+	bool rss;                  /**< hardware spreads flows over the RX queues */
+	bool tx_ip_cksum;          /**< RTE_ETH_TX_OFFLOAD_IPV4_CKSUM enabled */
+	bool tx_tcp_cksum;         /**< RTE_ETH_TX_OFFLOAD_TCP_CKSUM enabled */
+	bool rx_cksum;             /**< RX checksum flags in mbufs are meaningful */
+};
+
+/** A static route. The on-link route of each interface is added automatically. */
+struct dp_route {
+	rte_be32_t net;     /**< destination network */
+	rte_be32_t mask;    /**< netmask */
+	uint8_t prefix_len; /**< for longest-prefix match */
+	rte_be32_t gateway; /**< 0 = on-link */
+	uint16_t iface;     /**< index into dp_stack.ifaces */
+};
+
+/** Tunables read from zpath.ini [stack]. */
+struct dp_tunables {
+	uint32_t arp_timeout_ms;     /**< ARP cache entry lifetime (default 300 000) */
+	uint32_t arp_retry_ms;       /**< ARP request retry interval (default 1000) */
+	uint32_t arp_retries;        /**< requests before giving up (default 3) */
+	uint32_t tcp_msl_ms;         /**< TCP MSL; TIME_WAIT = 2*MSL (default 30 000) */
+	uint32_t tcp_fin_timeout_ms; /**< orphaned FIN_WAIT_2 lifetime (default 60 000) */
+	bool tcp_rfc1337_off;        /**< true = honour RST in TIME_WAIT like Linux default */
+};
+
+/** The whole stack as zp_init() configured it. One per process; read-only after start. */
+struct dp_stack {
+	uint16_t nb_ifaces;
+	struct dp_iface ifaces[DP_MAX_PORTS];
+	uint16_t nb_routes;
+	struct dp_route routes[DP_MAX_ROUTES]; /**< sorted by prefix_len, longest first */
+	uint16_t nb_workers;
+	struct dp_worker *workers[DP_MAX_WORKERS];
+	struct dp_tunables tun;
+};
+
+/* ------------------------------------------------------------------------------------------ */
+/* Timers: a hashed wheel per worker driven by w->now_ns (so tests use a virtual clock).       */
+
+struct dp_timer;
+typedef void (*dp_timer_fn)(struct dp_worker *w, struct dp_timer *t);
+
+/** An intrusive timer; embed it in the object it belongs to. */
+struct dp_timer {
+	struct dp_timer *next;
+	struct dp_timer **pprev; /**< NULL when not armed */
+	uint64_t expire_ns;
+	dp_timer_fn fn;
+};
+
+#define DP_TIMER_TICK_NS 1000000ULL /* 1 ms */
+#define DP_TIMER_SLOTS 4096         /* power of two */
+
+struct dp_timer_wheel {
+	uint64_t last_tick;             /**< ticks up to this one have been processed */
+	uint32_t nb_armed;
+	struct dp_timer *slot[DP_TIMER_SLOTS];
+};
+
+/** Prepare a timer; it starts disarmed. */
+void dp_timer_init(struct dp_timer *t, dp_timer_fn fn);
+/** Arm (or re-arm) @p t to fire at @p expire_ns (absolute, w->now_ns timebase). */
+void dp_timer_arm(struct dp_worker *w, struct dp_timer *t, uint64_t expire_ns);
+/** Disarm @p t; harmless if it is not armed. */
+void dp_timer_cancel(struct dp_worker *w, struct dp_timer *t);
+static inline bool dp_timer_armed(const struct dp_timer *t)
+{
+	return t->pprev != NULL;
+}
+/** Fire every timer whose expiry is <= w->now_ns. Returns how many fired. */
+unsigned dp_timer_run(struct dp_worker *w);
+
+/* ------------------------------------------------------------------------------------------ */
+/* ARP cache (per worker).                                                                     */
+
+enum dp_arp_state {
+	DP_ARP_FREE = 0,
+	DP_ARP_INCOMPLETE, /**< request sent, packets may be pending */
+	DP_ARP_REACHABLE,  /**< MAC known until expire_ns */
+};
+
+struct dp_arp_entry {
+	rte_be32_t ip;
+	uint16_t iface;
+	enum dp_arp_state state;
+	struct rte_ether_addr mac;
+	uint64_t expire_ns;  /**< REACHABLE: entry lifetime; INCOMPLETE: next retry */
+	uint8_t retries;     /**< requests sent so far while INCOMPLETE */
+	uint8_t nb_pending;
+	struct rte_mbuf *pending[DP_ARP_PENDING_MAX]; /**< IPv4 packets without Ethernet header */
+};
+
+struct dp_arp_table {
+	struct dp_arp_entry e[DP_ARP_SLOTS]; /**< open addressing, linear probe on ip */
+	uint32_t used;
+	uint64_t next_sweep_ns;
+};
+
+/* ------------------------------------------------------------------------------------------ */
+/* Control messages: the only way another thread asks a worker to do something.               */
+
+typedef void (*dp_msg_fn)(struct dp_worker *w, void *arg);
+struct dp_msg {
+	dp_msg_fn fn;
+	void *arg;
+};
+
+/* ------------------------------------------------------------------------------------------ */
+/* L4 input hooks, registered before the workers start.                                        */
+
+/**
+ * Handler for an IPv4 protocol. On entry the mbuf's data starts at the L4 header,
+ * m->l2_len/l3_len are set, and the IPv4 header is at dp_mbuf_ip(m). Takes ownership.
+ */
+typedef void (*dp_l4_input_fn)(struct dp_worker *w, struct rte_mbuf *m);
+/** Register @p fn for IPv4 protocol @p proto (IPPROTO_TCP ...). Call before workers start. */
+void dp_l4_register(uint8_t proto, dp_l4_input_fn fn);
+
+static inline struct rte_ipv4_hdr *dp_mbuf_ip(struct rte_mbuf *m)
+{
+	return rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, -(int)m->l3_len);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The worker.                                                                                 */
+
+struct dp_rxq {
+	uint16_t iface; /**< index into dp_stack.ifaces */
+	uint16_t queue;
+};
+
+struct dp_txbuf {
+	uint16_t n;
+	struct rte_mbuf *pkts[DP_TX_BURST];
+};
+
+/** Random source: returns 64 random bits. Injected so tests are deterministic. */
+typedef uint64_t (*dp_rand_fn)(struct dp_worker *w);
+
+struct dp_worker {
+	/* Read-mostly, first cache line. */
+	uint16_t id;                  /**< 0 .. nb_workers-1; also its TX queue on every port */
+	unsigned lcore;               /**< lcore it runs on (informational) */
+	const struct dp_stack *stack; /**< process configuration */
+	struct rte_mempool *pool;     /**< this worker's mbuf pool */
+	struct rte_ring *steer_ring;  /**< mbufs steered here by other workers (MP/SC) */
+	struct rte_ring *msg_ring;    /**< struct dp_msg elements (MP/SC) */
+	dp_rand_fn rand;
+	uint64_t rand_state;
+	bool virt_clock;              /**< tests: the loop leaves now_ns alone */
+	uint16_t nb_rxq;
+	struct dp_rxq rxq[DP_MAX_PORTS];
+
+	/* Hot, written every loop. */
+	uint64_t now_ns __rte_cache_aligned;
+	uint64_t loops;
+	struct dp_txbuf tx[DP_MAX_PORTS];
+	struct dp_timer_wheel timers;
+	struct dp_arp_table arp;
+
+	/* Upper layers hang their per-worker state here (dataplane/tcp, sock, smcd, tls). */
+	void *tcp;
+	void *sock;
+	void *ext[4];
+
+	/* Single-writer counters, read by telemetry without locks. */
+	uint64_t drops[DP_DROP_MAX] __rte_cache_aligned;
+	uint64_t stats[DP_STAT_MAX];
+} __rte_cache_aligned;
+
+static inline void dp_drop(struct dp_worker *w, struct rte_mbuf *m, enum dp_drop why)
+{
+	w->drops[why]++;
+	rte_pktmbuf_free(m);
+}
+
+static inline void dp_stat_add(struct dp_worker *w, enum dp_stat s, uint64_t n)
+{
+	w->stats[s] += n;
+}
+
+/** Monotonic nanoseconds from the TSC. */
+uint64_t dp_clock_ns(void);
+
+/**
+ * Initialise @p w for worker @p id: pools, rings, timers, ARP. @p pool may be shared only in
+ * tests. Returns 0 or -errno.
+ */
+int dp_worker_init(struct dp_worker *w, const struct dp_stack *stack, uint16_t id,
+		   struct rte_mempool *pool);
+/** Free what dp_worker_init() created (rings; pending ARP packets). */
+void dp_worker_fini(struct dp_worker *w);
+
+/**
+ * One pass of the poll loop (l3fwd's shape): RX burst on every queue, input, steered
+ * packets, timers, control messages, TX flush. Returns the number of packets received.
+ */
+unsigned dp_worker_poll(struct dp_worker *w);
+
+/** Post a message to @p w from any thread. Returns 0 or -ENOBUFS (ring full). */
+int dp_worker_post(struct dp_worker *w, dp_msg_fn fn, void *arg);
+
+/** The worker the calling thread runs (set by zp_run()); NULL on other threads. */
+struct dp_worker *dp_worker_self(void);
+void dp_worker_set_self(struct dp_worker *w);
+
+/* ------------------------------------------------------------------------------------------ */
+/* L2/L3 (dataplane/net).                                                                      */
+
+/** Process received frames from interface @p iface. Takes ownership of all. */
+void dp_input(struct dp_worker *w, uint16_t iface, struct rte_mbuf **pkts, uint16_t n);
+/** Ethernet input of one frame (already classified as ours to handle). */
+void dp_eth_input(struct dp_worker *w, uint16_t iface, struct rte_mbuf *m);
+void dp_arp_input(struct dp_worker *w, uint16_t iface, struct rte_mbuf *m);
+void dp_ipv4_input(struct dp_worker *w, uint16_t iface, struct rte_mbuf *m);
+void dp_icmp_input(struct dp_worker *w, struct rte_mbuf *m);
+
+/**
+ * Send an L4 payload over IPv4. On entry @p m's data starts at the L4 header and has
+ * headroom for IPv4 + Ethernet. A TCP/UDP checksum field must be zero: this function
+ * completes it (hardware offload when the egress port has it, software otherwise).
+ * @p src 0 = the egress interface's address. Takes ownership of @p m.
+ * @return 0 (sent or queued for ARP) or -EHOSTUNREACH (no route; counted NO_ROUTE).
+ */
+int dp_ipv4_output(struct dp_worker *w, struct rte_mbuf *m, rte_be32_t src, rte_be32_t dst,
+		   uint8_t proto);
+
+/** Route lookup: sets *iface and *nexthop. Returns 0 or -EHOSTUNREACH. */
+int dp_route_lookup(const struct dp_stack *s, rte_be32_t dst, uint16_t *iface,
+		    rte_be32_t *nexthop);
+/** True if @p addr is one of our interface addresses. */
+bool dp_addr_is_local(const struct dp_stack *s, rte_be32_t addr);
+
+/** Prepend an Ethernet header and queue @p m for TX on @p iface. Takes ownership. */
+void dp_eth_output(struct dp_worker *w, uint16_t iface, struct rte_mbuf *m,
+		   const struct rte_ether_addr *dst, uint16_t ether_type);
+
+/** Resolve @p nexthop on @p iface and send the IPv4 packet @p m (no L2 header yet). */
+void dp_arp_output(struct dp_worker *w, uint16_t iface, rte_be32_t nexthop,
+		   struct rte_mbuf *m);
+/** Send a gratuitous ARP for each interface (at start). */
+void dp_arp_announce(struct dp_worker *w);
+/** Expire entries and retry/abandon incomplete resolutions; called from the loop. */
+void dp_arp_timer(struct dp_worker *w);
+/** Look up a REACHABLE entry (for tests and zpathctl). NULL if none. */
+const struct dp_arp_entry *dp_arp_lookup(const struct dp_worker *w, rte_be32_t ip);
+/** Learn / refresh a mapping (also used when another worker shares what it learnt). */
+void dp_arp_update(struct dp_worker *w, uint16_t iface, rte_be32_t ip,
+		   const struct rte_ether_addr *mac);
+void dp_arp_init(struct dp_worker *w);
+void dp_arp_fini(struct dp_worker *w);
+
+/** Queue @p m on the TX buffer of @p iface (queue = worker id); flushes when full. */
+void dp_tx_enqueue(struct dp_worker *w, uint16_t iface, struct rte_mbuf *m);
+/** Flush every TX buffer; what the port refuses is counted TX_FULL and freed. */
+void dp_tx_flush(struct dp_worker *w);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Software steering (ports without RSS): which worker owns a flow.                            */
+
+/**
+ * The worker that owns the IPv4 flow in @p m (data at the Ethernet header). TCP/UDP use the
+ * 4-tuple hash; everything else belongs to worker 0. Must agree with dp_flow_worker().
+ */
+uint16_t dp_steer_worker(const struct dp_stack *s, const struct rte_mbuf *m);
+/** Owner of a flow given its tuple in network order (as seen on receive). */
+uint16_t dp_flow_worker(const struct dp_stack *s, rte_be32_t saddr, rte_be32_t daddr,
+			rte_be16_t sport, rte_be16_t dport);
+
+#endif

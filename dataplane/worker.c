@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The worker poll loop, in l3fwd's shape: RX burst, process, timers, control messages,
+ * TX flush. One struct dp_worker per lcore holds all of its state.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+
+#include "dp_priv.h"
+
+#define DP_STEER_RING_SIZE 4096
+#define DP_MSG_RING_SIZE 1024
+#define DP_MSG_BURST 16
+
+static RTE_DEFINE_PER_LCORE(struct dp_worker *, dp_self);
+
+struct dp_worker *dp_worker_self(void)
+{
+	return RTE_PER_LCORE(dp_self);
+}
+
+void dp_worker_set_self(struct dp_worker *w)
+{
+	RTE_PER_LCORE(dp_self) = w;
+}
+
+uint64_t dp_clock_ns(void)
+{
+	static uint64_t hz; /* written once, same value from any thread */
+	uint64_t c = rte_get_tsc_cycles();
+
+	if (hz == 0)
+		hz = rte_get_tsc_hz();
+	return (uint64_t)((unsigned __int128)c * 1000000000u / hz);
+}
+
+static uint64_t default_rand(struct dp_worker *w)
+{
+	/* splitmix64: cheap, per worker, no shared state. */
+	uint64_t z = (w->rand_state += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+int dp_worker_init(struct dp_worker *w, const struct dp_stack *stack, uint16_t id,
+		   struct rte_mempool *pool)
+{
+	char name[RTE_RING_NAMESIZE];
+	static unsigned instance; /* unique ring names when tests create many workers */
+	unsigned inst = __atomic_fetch_add(&instance, 1, __ATOMIC_RELAXED);
+
+	memset(w, 0, sizeof(*w));
+	w->id = id;
+	w->stack = stack;
+	w->pool = pool;
+	w->rand = default_rand;
+	w->rand_state = rte_rdtsc() ^ ((uint64_t)id << 48);
+	w->now_ns = dp_clock_ns();
+	w->timers.last_tick = w->now_ns / DP_TIMER_TICK_NS;
+
+	snprintf(name, sizeof(name), "zp_steer_%u_%u", id, inst);
+	w->steer_ring = rte_ring_create(name, DP_STEER_RING_SIZE, SOCKET_ID_ANY, RING_F_SC_DEQ);
+	if (w->steer_ring == NULL)
+		return -rte_errno;
+	snprintf(name, sizeof(name), "zp_msg_%u_%u", id, inst);
+	w->msg_ring = rte_ring_create_elem(name, sizeof(struct dp_msg), DP_MSG_RING_SIZE,
+					   SOCKET_ID_ANY, RING_F_SC_DEQ);
+	if (w->msg_ring == NULL) {
+		int err = rte_errno;
+		rte_ring_free(w->steer_ring);
+		w->steer_ring = NULL;
+		return -err;
+	}
+	dp_arp_init(w);
+	return 0;
+}
+
+void dp_worker_fini(struct dp_worker *w)
+{
+	struct rte_mbuf *m;
+	unsigned i;
+
+	dp_arp_fini(w);
+	for (i = 0; i < DP_MAX_PORTS; i++) {
+		rte_pktmbuf_free_bulk(w->tx[i].pkts, w->tx[i].n);
+		w->tx[i].n = 0;
+	}
+	if (w->steer_ring != NULL) {
+		while (rte_ring_sc_dequeue(w->steer_ring, (void **)&m) == 0)
+			rte_pktmbuf_free(m);
+		rte_ring_free(w->steer_ring);
+		w->steer_ring = NULL;
+	}
+	rte_ring_free(w->msg_ring);
+	w->msg_ring = NULL;
+}
+
+int dp_worker_post(struct dp_worker *w, dp_msg_fn fn, void *arg)
+{
+	struct dp_msg msg = {.fn = fn, .arg = arg};
+
+	if (rte_ring_mp_enqueue_elem(w->msg_ring, &msg, sizeof(msg)) != 0)
+		return -ENOBUFS;
+	return 0;
+}
+
+/*
+ * Without RSS every worker polls its own queue but flows may land on any worker; hand each
+ * packet to its owner (dp_steer_worker) over the owner's steering ring.
+ */
+static uint16_t steer_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n)
+{
+	const struct dp_stack *s = w->stack;
+	uint16_t i, keep = 0;
+
+	for (i = 0; i < n; i++) {
+		uint16_t owner = dp_steer_worker(s, pkts[i]);
+		if (owner == w->id || owner >= s->nb_workers) {
+			pkts[keep++] = pkts[i];
+			continue;
+		}
+		if (rte_ring_mp_enqueue(s->workers[owner]->steer_ring, pkts[i]) != 0) {
+			dp_drop(w, pkts[i], DP_DROP_STEER_FULL);
+			continue;
+		}
+		w->stats[DP_STAT_STEERED_OUT]++;
+	}
+	return keep;
+}
+
+unsigned dp_worker_poll(struct dp_worker *w)
+{
+	const struct dp_stack *s = w->stack;
+	struct rte_mbuf *pkts[DP_RX_BURST];
+	struct dp_msg msgs[DP_MSG_BURST];
+	unsigned total = 0, i, j, n;
+
+	if (!w->virt_clock)
+		w->now_ns = dp_clock_ns();
+	w->loops++;
+
+	for (i = 0; i < w->nb_rxq; i++) {
+		const struct dp_rxq *q = &w->rxq[i];
+		const struct dp_iface *ifc = &s->ifaces[q->iface];
+		uint16_t nb = rte_eth_rx_burst(ifc->port_id, q->queue, pkts, DP_RX_BURST);
+
+		if (nb == 0)
+			continue;
+		total += nb;
+		w->stats[DP_STAT_RX_PACKETS] += nb;
+		for (j = 0; j < nb; j++)
+			w->stats[DP_STAT_RX_BYTES] += pkts[j]->pkt_len;
+		if (!ifc->rss && s->nb_workers > 1)
+			nb = steer_burst(w, pkts, nb);
+		dp_input(w, q->iface, pkts, nb);
+	}
+
+	/* Packets other workers steered to us. Their iface is stamped in m->port. */
+	n = rte_ring_sc_dequeue_burst(w->steer_ring, (void **)pkts, DP_RX_BURST, NULL);
+	if (n > 0) {
+		w->stats[DP_STAT_STEERED_IN] += n;
+		for (j = 0; j < n; j++)
+			dp_input(w, pkts[j]->port, &pkts[j], 1);
+		total += n;
+	}
+
+	dp_arp_timer(w);
+	dp_timer_run(w);
+
+	n = rte_ring_sc_dequeue_burst_elem(w->msg_ring, msgs, sizeof(msgs[0]), DP_MSG_BURST,
+					   NULL);
+	for (j = 0; j < n; j++)
+		msgs[j].fn(w, msgs[j].arg);
+	w->stats[DP_STAT_MSG_RUN] += n;
+
+	dp_tx_flush(w);
+	return total;
+}
+
+void dp_tx_enqueue(struct dp_worker *w, uint16_t iface, struct rte_mbuf *m)
+{
+	struct dp_txbuf *tb = &w->tx[iface];
+
+	/* Bytes are counted here: after a successful burst the PMD owns (and may free) m. */
+	w->stats[DP_STAT_TX_BYTES] += m->pkt_len;
+	tb->pkts[tb->n++] = m;
+	if (tb->n == DP_TX_BURST)
+		dp_tx_flush(w);
+}
+
+void dp_tx_flush(struct dp_worker *w)
+{
+	const struct dp_stack *s = w->stack;
+	uint16_t i, j;
+
+	for (i = 0; i < s->nb_ifaces; i++) {
+		struct dp_txbuf *tb = &w->tx[i];
+		uint16_t sent;
+
+		if (tb->n == 0)
+			continue;
+		sent = rte_eth_tx_burst(s->ifaces[i].port_id, w->id % s->ifaces[i].nb_queues,
+					tb->pkts, tb->n);
+		w->stats[DP_STAT_TX_PACKETS] += sent;
+		for (j = sent; j < tb->n; j++)
+			dp_drop(w, tb->pkts[j], DP_DROP_TX_FULL);
+		tb->n = 0;
+	}
+}
