@@ -319,4 +319,82 @@ uint16_t dp_steer_worker(const struct dp_stack *s, const struct rte_mbuf *m);
 uint16_t dp_flow_worker(const struct dp_stack *s, rte_be32_t saddr, rte_be32_t daddr,
 			rte_be16_t sport, rte_be16_t dport);
 
+/* ------------------------------------------------------------------------------------------ */
+/* Seams to the layers above. Upper layers register functions; dataplane never includes them.   */
+
+/** Per-worker setup of the socket layer and TCP engine (dataplane/sock). zp_init() calls these
+ *  for every worker after dp_worker_init(); tests call them after zpt_env_new(). */
+int dp_sock_worker_init(struct dp_worker *w);
+void dp_sock_worker_fini(struct dp_worker *w);
+
+/** One connection as the control plane shows it (zpathctl netstat, telemetry, NMI). */
+struct dp_conn_view {
+	uint64_t id;         /**< unique in the process: (worker << 48) | sequence */
+	uint16_t worker;
+	uint8_t state;       /**< enum zp_tcp_state */
+	rte_be32_t laddr, raddr;
+	rte_be16_t lport, rport;
+	uint32_t snd_queue;  /**< bytes queued, not acked */
+	uint32_t rcv_queue;  /**< bytes received, not read */
+	uint32_t rtt_us;
+	uint32_t cwnd;       /**< bytes */
+	char transport[8];   /**< "tcp" or "smcd" */
+	char tls[16];        /**< "-" or the TLS version in use */
+};
+
+/** Fill up to @p max views of the calling worker's connections; returns the count written.
+ *  Runs on the worker (the control thread posts a message to call it). (dataplane/sock) */
+unsigned dp_conn_dump(struct dp_worker *w, struct dp_conn_view *out, unsigned max);
+/** Abort connection @p id (RST) if it lives on @p w. 0 or -ENOENT. (dataplane/sock) */
+int dp_conn_drop(struct dp_worker *w, uint64_t id);
+
+enum dp_conn_event_type {
+	DP_CONN_OPEN,  /**< reached ESTABLISHED */
+	DP_CONN_CLOSE, /**< connection deleted */
+};
+
+/** How a connection ended (for CONN_CLOSE). */
+enum dp_conn_close_how {
+	DP_CLOSE_NORMAL,   /**< FIN both ways */
+	DP_CLOSE_RESET_IN, /**< peer sent RST */
+	DP_CLOSE_RESET_OUT,/**< we sent RST (abort, linger 0, unread data) */
+	DP_CLOSE_TIMEOUT,  /**< retransmission, keepalive or FIN_WAIT_2 timeout */
+	DP_CLOSE_REFUSED,  /**< connect refused */
+};
+
+struct dp_conn_event {
+	enum dp_conn_event_type type;
+	struct dp_conn_view view;
+	uint64_t bytes_in, bytes_out;
+	uint64_t duration_ns;
+	enum dp_conn_close_how how;
+	int app_errno;   /**< errno delivered to the application (0 = clean EOF) */
+};
+
+/** Called on the worker for every connection open/close; must not block (enqueue only). */
+typedef void (*dp_conn_event_fn)(struct dp_worker *w, const struct dp_conn_event *ev);
+/** Register the connection event sink (control/). Call before workers start. */
+void dp_conn_event_register(dp_conn_event_fn fn);
+/** Deliver @p ev to the registered sink, if any. (Called by dataplane/sock and tcp.) */
+void dp_conn_event_emit(struct dp_worker *w, const struct dp_conn_event *ev);
+
+/** Socket-option defaults for new sockets, owned by the control plane (zpathctl sockopt). */
+struct dp_sockopt_defaults {
+	bool linger_on;
+	uint32_t linger_s;
+	bool nodelay;
+	bool keepalive;
+	uint32_t keepidle_s, keepintvl_s, keepcnt;
+	uint32_t sndbuf, rcvbuf; /**< bytes; 0 = stack default */
+};
+
+/** Fill @p out with the defaults for local port @p lport (0 = not bound yet). Must be
+ *  lock-free: the control plane serves it from an RCU snapshot. */
+typedef void (*dp_sockopt_defaults_fn)(struct dp_worker *w, rte_be16_t lport,
+				       struct dp_sockopt_defaults *out);
+void dp_sockopt_defaults_register(dp_sockopt_defaults_fn fn);
+/** The registered defaults, or the built-in ones (all off / 0) when none is registered. */
+void dp_sockopt_defaults_get(struct dp_worker *w, rte_be16_t lport,
+			     struct dp_sockopt_defaults *out);
+
 #endif
