@@ -13,13 +13,14 @@
 /* X(ENUM_SUFFIX, "name", "help") */
 #define DP_DROP_LIST(X)                                                                            \
 	X(ETH_RUNT, "eth_runt", "frame shorter than an Ethernet header")                           \
-	X(ETH_DST, "eth_dst", "destination MAC is not ours, broadcast or multicast")               \
+	X(ETH_DST, "eth_dst", "destination MAC is neither ours nor broadcast")               \
 	X(ETH_TYPE, "eth_type", "EtherType is neither IPv4 nor ARP (VLAN tags included)")          \
 	X(ARP_SHORT, "arp_short", "ARP packet shorter than an Ethernet/IPv4 ARP body")             \
 	X(ARP_FORMAT, "arp_format", "ARP hardware/protocol type or address lengths unsupported")   \
 	X(ARP_OP, "arp_op", "ARP opcode is neither request nor reply")                             \
 	X(ARP_NOT_FOR_US, "arp_not_for_us", "ARP request for an address that is not ours")         \
 	X(ARP_BAD_SENDER, "arp_bad_sender", "ARP sender address is broadcast, multicast or zero")  \
+	X(ARP_CONFLICT, "arp_conflict", "ARP sender claims one of our IPv4 addresses")             \
 	X(ARP_QUEUE_FULL, "arp_queue_full", "packet awaiting ARP resolution: pending queue full")   \
 	X(ARP_UNRESOLVED, "arp_unresolved", "ARP resolution timed out; queued packet dropped")     \
 	X(IP_SHORT, "ip_short", "packet shorter than an IPv4 header")                              \
@@ -32,6 +33,7 @@
 	X(IP_BAD_SRC, "ip_bad_src", "IPv4 source is broadcast, multicast, loopback or ours")       \
 	X(IP_NOT_FOR_US, "ip_not_for_us", "IPv4 destination is not one of our addresses")         \
 	X(IP_PROTO, "ip_proto", "IPv4 protocol has no handler")                                    \
+	X(IP_MTU, "ip_mtu", "IPv4 packet larger than the interface MTU")                           \
 	X(ICMP_SHORT, "icmp_short", "ICMP message shorter than its header")                        \
 	X(ICMP_CSUM, "icmp_csum", "ICMP checksum is wrong")                                        \
 	X(ICMP_TYPE, "icmp_type", "ICMP type not handled (only echo request is answered)")         \

@@ -17,6 +17,7 @@
 #define ZPATH_DP_PRIV_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <rte_byteorder.h>
@@ -54,6 +55,8 @@ struct dp_iface {
 	bool tx_ip_cksum;          /**< RTE_ETH_TX_OFFLOAD_IPV4_CKSUM enabled */
 	bool tx_tcp_cksum;         /**< RTE_ETH_TX_OFFLOAD_TCP_CKSUM enabled */
 	bool rx_cksum;             /**< RX checksum flags in mbufs are meaningful */
+	uint16_t nb_rx_queues;     /**< RX queues: nb_queues, fewer if the device has fewer */
+	uint16_t reta_size;        /**< RSS RETA size; entry i = queue i % nb_rx_queues */
 };
 
 /** A static route. The on-link route of each interface is added automatically. */
@@ -149,6 +152,18 @@ struct dp_arp_table {
 };
 
 /* ------------------------------------------------------------------------------------------ */
+/* Echo replies counted per identifier for zp_ping_replies() (per worker, dataplane/net).      */
+
+#define DP_PING_IDENTS 8
+
+struct dp_ping_table {
+	uint16_t ident[DP_PING_IDENTS];   /**< identifiers zp_ping_send() used */
+	uint64_t replies[DP_PING_IDENTS]; /**< echo replies received per identifier */
+	uint8_t nb;                       /**< slots in use */
+	uint8_t next;                     /**< slot to recycle when all are in use */
+};
+
+/* ------------------------------------------------------------------------------------------ */
 /* Control messages: the only way another thread asks a worker to do something.               */
 
 typedef void (*dp_msg_fn)(struct dp_worker *w, void *arg);
@@ -209,6 +224,8 @@ struct dp_worker {
 	struct dp_txbuf tx[DP_MAX_PORTS];
 	struct dp_timer_wheel timers;
 	struct dp_arp_table arp;
+	uint16_t ip_id;               /**< next IPv4 identification (dataplane/net) */
+	struct dp_ping_table ping;    /**< zp_ping_send() bookkeeping (dataplane/net) */
 
 	/* Upper layers hang their per-worker state here (dataplane/tcp, sock, smcd, tls). */
 	void *tcp;
@@ -268,11 +285,25 @@ void dp_ipv4_input(struct dp_worker *w, uint16_t iface, struct rte_mbuf *m);
 void dp_icmp_input(struct dp_worker *w, struct rte_mbuf *m);
 
 /**
+ * Handler for ICMP errors (destination unreachable, time exceeded) about a datagram we sent.
+ * @p inner is the quoted IPv4 header, @p inner_l4 the quoted transport header and
+ * @p inner_len the number of quoted bytes from @p inner_l4 on (at least 8, RFC 792).
+ * Runs on the worker; the pointers are valid only during the call.
+ */
+typedef void (*dp_icmp_error_fn)(struct dp_worker *w, uint8_t type, uint8_t code,
+				 const struct rte_ipv4_hdr *inner, const void *inner_l4,
+				 size_t inner_len);
+/** Register the ICMP error hook (dataplane/tcp). Call before workers start. */
+void dp_icmp_error_register(dp_icmp_error_fn fn);
+
+/**
  * Send an L4 payload over IPv4. On entry @p m's data starts at the L4 header and has
  * headroom for IPv4 + Ethernet. A TCP/UDP checksum field must be zero: this function
  * completes it (hardware offload when the egress port has it, software otherwise).
  * @p src 0 = the egress interface's address. Takes ownership of @p m.
  * @return 0 (sent or queued for ARP) or -EHOSTUNREACH (no route; counted NO_ROUTE).
+ *   Also -EMSGSIZE (larger than the egress MTU; counted IP_MTU) and -ENOBUFS (no headroom;
+ *   counted NOMEM).
  */
 int dp_ipv4_output(struct dp_worker *w, struct rte_mbuf *m, rte_be32_t src, rte_be32_t dst,
 		   uint8_t proto);

@@ -49,7 +49,9 @@ void dp_timer_arm(struct dp_worker *w, struct dp_timer *t, uint64_t expire_ns)
 	if (t->pprev != NULL)
 		unlink_timer(tw, t);
 	t->expire_ns = expire_ns;
-	tick = tick_of(expire_ns);
+	/* Round up: a timer filed under the tick its expiry falls in could be visited early in
+	 * that tick, found not yet due, and then wait a whole revolution. */
+	tick = tick_of(expire_ns + DP_TIMER_TICK_NS - 1);
 	/* A timer due in the past or in the current tick fires on the next run. */
 	if (tick <= tw->last_tick)
 		tick = tw->last_tick + 1;

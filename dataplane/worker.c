@@ -117,7 +117,8 @@ int dp_worker_post(struct dp_worker *w, dp_msg_fn fn, void *arg)
  * Without RSS every worker polls its own queue but flows may land on any worker; hand each
  * packet to its owner (dp_steer_worker) over the owner's steering ring.
  */
-static uint16_t steer_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n)
+static uint16_t steer_burst(struct dp_worker *w, uint16_t iface, struct rte_mbuf **pkts,
+			    uint16_t n)
 {
 	const struct dp_stack *s = w->stack;
 	uint16_t i, keep = 0;
@@ -128,6 +129,8 @@ static uint16_t steer_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_
 			pkts[keep++] = pkts[i];
 			continue;
 		}
+		/* The owner needs our interface index, not the driver's port id. */
+		pkts[i]->port = iface;
 		if (rte_ring_mp_enqueue(s->workers[owner]->steer_ring, pkts[i]) != 0) {
 			dp_drop(w, pkts[i], DP_DROP_STEER_FULL);
 			continue;
@@ -160,7 +163,7 @@ unsigned dp_worker_poll(struct dp_worker *w)
 		for (j = 0; j < nb; j++)
 			w->stats[DP_STAT_RX_BYTES] += pkts[j]->pkt_len;
 		if (!ifc->rss && s->nb_workers > 1)
-			nb = steer_burst(w, pkts, nb);
+			nb = steer_burst(w, q->iface, pkts, nb);
 		dp_input(w, q->iface, pkts, nb);
 	}
 

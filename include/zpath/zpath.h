@@ -20,6 +20,7 @@
 #define ZPATH_ZPATH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -34,6 +35,7 @@ extern "C" {
  *   -c, --config FILE    zpath.ini (default ./zpath.ini)
  *   -i, --instance NAME  instance name for the control socket (default "zpath")
  *   -q, --quiet          no start-up report on stdout
+ *   -s, --set SECTION.KEY=VALUE  override one zpath.ini value (repeatable)
  * Parsing stops at a second "--" or the first non-option argument.
  *
  * @return number of arguments consumed (argv[0] is kept in place for the program), or -1
@@ -69,6 +71,38 @@ unsigned zp_worker_count(void);
 
 /** Stop the control thread, close ports, release EAL. Returns 0 or -1/errno. */
 int zp_fini(void);
+
+/** One process-wide dataplane counter: a statistic or a drop reason, summed over workers. */
+struct zp_counter {
+	const char *name; /**< "rx_packets", "ip_csum", ... (the names zpathctl stats shows) */
+	bool drop;        /**< true for a drop reason */
+	uint64_t value;
+};
+
+/**
+ * Read every dataplane counter summed over the workers: the statistics first, then the drop
+ * reasons, each list in its fixed order. Callable from any thread while the workers run (the
+ * values are read without locks and may lag by a few packets).
+ * @return the number of counters, which may exceed @p max (only @p max are written), or -1
+ *   with errno EINVAL before zp_init() succeeded.
+ */
+int zp_counters(struct zp_counter *out, unsigned max);
+
+/**
+ * Send one ICMP echo request (RFC 792) from the calling worker to @p dst_be (network byte
+ * order) with identifier @p ident, sequence number @p seq and @p payload_len bytes of data.
+ * The request waits for ARP resolution if needed; replies are counted by zp_ping_replies().
+ * @return 0, or -1 with errno: EPERM (not on a worker), EHOSTUNREACH (no route), EMSGSIZE
+ *   (larger than the interface MTU), ENOBUFS (no mbuf).
+ */
+int zp_ping_send(uint32_t dst_be, uint16_t ident, uint16_t seq, size_t payload_len);
+
+/**
+ * Number of echo replies with identifier @p ident the calling worker received since its
+ * first zp_ping_send() with that identifier (the worker tracks its 8 most recent ones).
+ * @return the count; 0 with errno EPERM off a worker.
+ */
+uint64_t zp_ping_replies(uint16_t ident);
 
 #ifdef __cplusplus
 }

@@ -19,7 +19,9 @@
 #include "dp_priv.h"
 
 /** Test addresses: interface i is 10.0.<i>.1/24 with MAC 02:00:00:00:00:<i+1>. */
-#define ZPT_IP(a, b, c, d) rte_cpu_to_be_32(RTE_IPV4(a, b, c, d))
+#define ZPT_IP(a, b, c, d)                                                                         \
+	rte_cpu_to_be_32(((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | ((uint32_t)(c) << 8) |   \
+			 (uint32_t)(d))
 #define ZPT_NOW0 1000000000ULL /* the virtual clock starts at 1 s */
 
 struct zpt_env {
