@@ -3,32 +3,35 @@
 #
 # Set up the machine and run every test of zpath. Run as root on Debian 12:
 #
-#   sudo bash scripts/test-all.sh [--no-asan] [--no-integration] [--no-setup]
+#   sudo bash scripts/test-all.sh [--no-asan] [--no-integration] [--no-fuzz] [--no-setup]
 #
 #  0. scripts/setup.sh --no-build (packages, hugepages, tun);
-#  1. build ./build (debugoptimized, werror) and run the unit suite;
-#  2. build ./build-asan (ASan + UBSan, werror) and run the unit suite again;
-#  3. run every tests/integration/test_*.sh against ./build, each under a time limit
-#     (exit 0 pass, 77 skip, anything else fail);
-#  4. run them again against ./build-asan (zpath-echo under ASan/UBSan).
+#  1. build ./build (debugoptimized, werror) and run the unit and bench suites;
+#  2. build ./build-asan (ASan + UBSan, werror) and run them again;
+#  3. run every tests/integration/test_*.sh and tests/interop/test_*.sh against ./build, each
+#     under a time limit (exit 0 pass, 77 skip, anything else fail);
+#  4. run them again against ./build-asan (zpath under ASan/UBSan; interop moves less data);
+#  5. run each libFuzzer target briefly (tests/fuzz/run.sh, clang build in ./build-fuzz).
 # The last line is "test-all: N passed, N failed, N skipped", counting each unit test
 # executable and each integration script, once per build it ran on. With CI=true a skip
 # counts as a failure (CI must not skip). Exits non-zero if anything failed.
 #
 # Environment: ZPATH_BUILD, ZPATH_BUILD_ASAN (build directories), ZPATH_IT_TIMEOUT (seconds per
 # integration script, default 300), ZPATH_IT_FILTER (run only integration scripts whose name
-# contains it).
+# contains it), ZPATH_FUZZ_SECONDS (per fuzz target, default 10).
 set -euo pipefail
 # shellcheck source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 T=test-all
-do_setup=1 do_asan=1 do_it=1
+do_setup=1 do_asan=1 do_it=1 do_fuzz=1
+fuzz_seconds="${ZPATH_FUZZ_SECONDS:-10}"
 for arg in "$@"; do
 	case "$arg" in
 	--no-setup) do_setup=0 ;;
 	--no-asan) do_asan=0 ;;
 	--no-integration) do_it=0 ;;
+	--no-fuzz) do_fuzz=0 ;;
 	-h | --help)
 		sed -n '3,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 		exit 0
@@ -120,9 +123,9 @@ build() {
 unit() {
 	local name="$1" dir="$2" t0 rc=0
 	t0="$(now_s)"
-	log "$T" "$name: meson test --suite unit"
+	log "$T" "$name: meson test --suite unit --suite bench"
 	rm -f "$dir/meson-logs/testlog.json"
-	meson test -C "$dir" --suite unit --print-errorlogs --no-rebuild || rc=$?
+	meson test -C "$dir" --suite unit --suite bench --print-errorlogs --no-rebuild || rc=$?
 	if [[ ! -f "$dir/meson-logs/testlog.json" ]]; then
 		if ((rc == 0)); then
 			log "$T" "$name: no unit test defined yet"
@@ -147,7 +150,8 @@ for line in open(sys.argv[1]):
 	log "$T" "$name: unit suite done in $(elapsed "$t0") s (meson test exit $rc)"
 }
 
-# integration NAME DIR: every tests/integration/test_*.sh against the build in DIR.
+# integration NAME DIR: every tests/integration/test_*.sh and tests/interop/test_*.sh against
+# the build in DIR.
 integration() {
 	local name="$1" dir="$2" t0 t1 s n rc took why logdir
 	local scripts=()
@@ -155,7 +159,7 @@ integration() {
 	logdir="$dir/test-logs"
 	mkdir -p "$logdir"
 	shopt -s nullglob
-	scripts=("$ZPATH_ROOT"/tests/integration/test_*.sh)
+	scripts=("$ZPATH_ROOT"/tests/integration/test_*.sh "$ZPATH_ROOT"/tests/interop/test_*.sh)
 	shopt -u nullglob
 	log "$T" "$name: ${#scripts[@]} integration scripts against $(basename "$dir") (limit ${it_timeout} s each, logs in $logdir)"
 	for s in "${scripts[@]}"; do
@@ -212,8 +216,25 @@ if ((do_it)); then
 		log "$T" "step 3: integration tests not run: the build failed"
 	fi
 	if ((built_asan)); then
-		integration "step 4 (asan)" "$ZPATH_BUILD_ASAN"
+		# The sanitizers slow the stack several times over: the interop tests move less data.
+		ZB_BULK_BYTES=$((100 << 20)) ZB_CONNS=2000 integration "step 4 (asan)" "$ZPATH_BUILD_ASAN"
 	fi
+fi
+
+# --- 5. fuzz targets, briefly (clang + libFuzzer, ASan/UBSan) --------------------------------
+if ((do_fuzz)); then
+	t5="$(now_s)"
+	log "$T" "step 5: fuzz targets, ${fuzz_seconds} s each (tests/fuzz/run.sh)"
+	rc=0
+	bash "$ZPATH_ROOT/tests/fuzz/run.sh" -t "$fuzz_seconds" --build "$ZPATH_ROOT/build-fuzz" \
+		>"$ZPATH_ROOT/build-fuzz.log" 2>&1 || rc=$?
+	if ((rc == 0)); then
+		result "step 5: fuzz" pass
+	else
+		tail -n 40 "$ZPATH_ROOT/build-fuzz.log" | sed 's/^/    | /' >&2
+		result "step 5: fuzz" fail "tests/fuzz/run.sh exit $rc (log: build-fuzz.log)"
+	fi
+	log "$T" "step 5: done in $(elapsed "$t5") s"
 fi
 
 finish
