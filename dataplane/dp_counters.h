@@ -39,7 +39,7 @@
 	X(ICMP_TYPE, "icmp_type", "ICMP type not handled (only echo request is answered)")         \
 	X(NO_ROUTE, "no_route", "no route to the destination")                                     \
 	X(NOMEM, "nomem", "mbuf allocation failed")                                                \
-	X(TX_FULL, "tx_full", "port TX queue full; packet dropped after the flush")                \
+	X(TX_FULL, "tx_full", "port TX ring and the worker's TX buffer both full")                \
 	X(STEER_FULL, "steer_full", "software-steering ring to the owning worker full")            \
 	X(MSG_FULL, "msg_full", "control message ring of the worker full")
 

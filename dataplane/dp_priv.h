@@ -333,10 +333,13 @@ void dp_arp_update(struct dp_worker *w, uint16_t iface, rte_be32_t ip,
 void dp_arp_init(struct dp_worker *w);
 void dp_arp_fini(struct dp_worker *w);
 
-/** Queue @p m on the TX buffer of @p iface (queue = worker id); flushes when full. */
+/** Queue @p m on the TX buffer of @p iface (queue = worker id). When the buffer is full it is
+ *  flushed first; if the port still takes nothing, @p m is dropped and counted TX_FULL. */
 void dp_tx_enqueue(struct dp_worker *w, uint16_t iface, struct rte_mbuf *m);
-/** Flush every TX buffer; what the port refuses is counted TX_FULL and freed. */
+/** Hand every TX buffer to its port; what a port refuses stays queued for the next flush. */
 void dp_tx_flush(struct dp_worker *w);
+/** dp_tx_flush() for one interface. */
+void dp_tx_flush_iface(struct dp_worker *w, uint16_t iface);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Software steering (ports without RSS): which worker owns a flow.                            */

@@ -193,29 +193,43 @@ void dp_tx_enqueue(struct dp_worker *w, uint16_t iface, struct rte_mbuf *m)
 {
 	struct dp_txbuf *tb = &w->tx[iface];
 
+	if (tb->n == DP_TX_BURST) {
+		dp_tx_flush_iface(w, iface);
+		/* The port still refuses everything: this packet is the one that cannot wait. */
+		if (tb->n == DP_TX_BURST) {
+			dp_drop(w, m, DP_DROP_TX_FULL);
+			return;
+		}
+	}
 	/* Bytes are counted here: after a successful burst the PMD owns (and may free) m. */
 	w->stats[DP_STAT_TX_BYTES] += m->pkt_len;
 	tb->pkts[tb->n++] = m;
-	if (tb->n == DP_TX_BURST)
-		dp_tx_flush(w);
+}
+
+/*
+ * What the port does not take stays queued, in order, for the next flush: a full TX ring is
+ * usually momentary, and a dropped SYN or FIN costs the peer a whole retransmission timeout.
+ * Only dp_tx_enqueue() drops, when the buffer is still full after a flush.
+ */
+void dp_tx_flush_iface(struct dp_worker *w, uint16_t iface)
+{
+	const struct dp_iface *ifc = &w->stack->ifaces[iface];
+	struct dp_txbuf *tb = &w->tx[iface];
+	uint16_t sent;
+
+	if (tb->n == 0)
+		return;
+	sent = rte_eth_tx_burst(ifc->port_id, w->id % ifc->nb_queues, tb->pkts, tb->n);
+	w->stats[DP_STAT_TX_PACKETS] += sent;
+	if (sent < tb->n)
+		memmove(tb->pkts, tb->pkts + sent, (size_t)(tb->n - sent) * sizeof(tb->pkts[0]));
+	tb->n = (uint16_t)(tb->n - sent);
 }
 
 void dp_tx_flush(struct dp_worker *w)
 {
-	const struct dp_stack *s = w->stack;
-	uint16_t i, j;
+	uint16_t i;
 
-	for (i = 0; i < s->nb_ifaces; i++) {
-		struct dp_txbuf *tb = &w->tx[i];
-		uint16_t sent;
-
-		if (tb->n == 0)
-			continue;
-		sent = rte_eth_tx_burst(s->ifaces[i].port_id, w->id % s->ifaces[i].nb_queues,
-					tb->pkts, tb->n);
-		w->stats[DP_STAT_TX_PACKETS] += sent;
-		for (j = sent; j < tb->n; j++)
-			dp_drop(w, tb->pkts[j], DP_DROP_TX_FULL);
-		tb->n = 0;
-	}
+	for (i = 0; i < w->stack->nb_ifaces; i++)
+		dp_tx_flush_iface(w, i);
 }
