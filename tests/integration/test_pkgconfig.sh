@@ -48,8 +48,13 @@ int main(void)
 }
 C
 libdir=$(pkg-config --variable=libdir zpath)
+# A sanitized libzpath (the ASan/UBSan build) needs a sanitized application, as any user's would.
+san=$(meson introspect --buildoptions "$ZPATH_BUILD" |
+	"$ZPT_PYTHON" -c 'import json,sys; print([o["value"] for o in json.load(sys.stdin) if o["name"] == "b_sanitize"][0])')
+sanflags=()
+[[ "$san" != none ]] && sanflags=(-fsanitize="$san")
 # shellcheck disable=SC2086 # $flags is a list of compiler arguments
-cc -std=c11 -Wall -Werror -o "$ZPT_TMP/app" "$ZPT_TMP/app.c" $flags -Wl,-rpath,"$libdir" \
+cc -std=c11 -Wall -Werror "${sanflags[@]}" -o "$ZPT_TMP/app" "$ZPT_TMP/app.c" $flags -Wl,-rpath,"$libdir" \
 	>"$ZPT_TMP/cc.log" 2>&1 || { cat "$ZPT_TMP/cc.log" >&2; fail "the application does not build"; }
 out=$("$ZPT_TMP/app") || fail "the application failed: $out"
 ldd "$ZPT_TMP/app" | grep -q "$libdir/libzpath.so" || fail "not linked against the installed libzpath.so"
