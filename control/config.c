@@ -20,6 +20,8 @@
 #include <ini.h>
 
 #include "config.h"
+#include "port/dp_fault.h"
+#include "tcp/tcp_cc.h"
 
 #define CFG_FILE_MAX (1u << 20)
 
@@ -196,6 +198,7 @@ enum stack_key {
 	SK_TCP_FIN_TIMEOUT,
 	SK_TCP_RFC1337,
 	SK_INSTANCE,
+	SK_TCP_CC,
 	SK_MAX
 };
 
@@ -217,6 +220,7 @@ static const char *const stack_key_names[SK_MAX] = {
 	[SK_ARP_RETRY] = "arp_retry_ms",  [SK_ARP_RETRIES] = "arp_retries",
 	[SK_TCP_MSL] = "tcp_msl_ms",	  [SK_TCP_FIN_TIMEOUT] = "tcp_fin_timeout_ms",
 	[SK_TCP_RFC1337] = "tcp_rfc1337", [SK_INSTANCE] = "instance",
+	[SK_TCP_CC] = "tcp_cc",
 };
 
 static const struct uint_key stack_uint_keys[SK_MAX] = {
@@ -278,7 +282,7 @@ static int stack_set(struct cfg_ctx *x, const char *key, const char *val)
 		return fail_here(x, "stack", key,
 				 "unknown key (known: workers, mbufs, mbuf_cache, arp_timeout_ms, "
 				 "arp_retry_ms, arp_retries, tcp_msl_ms, tcp_fin_timeout_ms, "
-				 "tcp_rfc1337, instance)");
+				 "tcp_rfc1337, instance, tcp_cc)");
 	if (x->spec == NULL) {
 		if (c->stack_seen & (1u << k))
 			return fail_here(x, "stack", key, "duplicate key (first set on line %u)",
@@ -314,6 +318,16 @@ static int stack_set(struct cfg_ctx *x, const char *key, const char *val)
 					 val, CTL_CFG_INSTANCE_MAX);
 		snprintf(c->instance, sizeof(c->instance), "%s", val);
 		return 0;
+	case SK_TCP_CC: {
+		int a = tcp_cc_lookup(val);
+
+		if (a < 0)
+			return fail_here(x, "stack", key,
+					 "\"%s\" is not a congestion control algorithm (known: %s)",
+					 val, tcp_cc_names());
+		c->tun.tcp_cc = (uint8_t)a;
+		return 0;
+	}
 	case SK_MAX:
 		break;
 	}
@@ -323,11 +337,23 @@ static int stack_set(struct cfg_ctx *x, const char *key, const char *val)
 /* ------------------------------------------------------------------------------------------ */
 /* [portN]                                                                                     */
 
-enum port_key { PK_DEVICE, PK_VDEV, PK_ADDRESS, PK_GATEWAY, PK_MTU, PK_MAX };
+enum port_key {
+	PK_DEVICE,
+	PK_VDEV,
+	PK_ADDRESS,
+	PK_GATEWAY,
+	PK_MTU,
+	PK_FAULT_RX,
+	PK_FAULT_TX,
+	PK_FAULT_SEED,
+	PK_MAX
+};
+_Static_assert(PK_MAX <= RTE_DIM(((struct ctl_config_port *)0)->key_origin), "key_origin");
 
 static const char *const port_key_names[PK_MAX] = {
 	[PK_DEVICE] = "device",	  [PK_VDEV] = "vdev", [PK_ADDRESS] = "address",
-	[PK_GATEWAY] = "gateway", [PK_MTU] = "mtu",
+	[PK_GATEWAY] = "gateway", [PK_MTU] = "mtu",   [PK_FAULT_RX] = "fault_rx",
+	[PK_FAULT_TX] = "fault_tx", [PK_FAULT_SEED] = "fault_seed",
 };
 
 static int port_set(struct cfg_ctx *x, unsigned idx, const char *section, const char *key,
@@ -345,7 +371,8 @@ static int port_set(struct cfg_ctx *x, unsigned idx, const char *section, const 
 			break;
 	if (k == PK_MAX)
 		return fail_here(x, section, key,
-				 "unknown key (known: device, vdev, address, gateway, mtu)");
+				 "unknown key (known: device, vdev, address, gateway, mtu, "
+				 "fault_rx, fault_tx, fault_seed)");
 	if (x->spec == NULL && (p->seen & (1u << k)))
 		return fail_here(x, section, key, "duplicate key (first set on line %u)",
 				 p->key_origin[k].line);
@@ -353,6 +380,7 @@ static int port_set(struct cfg_ctx *x, unsigned idx, const char *section, const 
 		p->present = true;
 		p->origin = here(x);
 		p->mtu = 1500;
+		p->fault_seed = 1;
 	}
 	p->key_origin[k] = here(x);
 	p->seen |= 1u << k;
@@ -411,6 +439,17 @@ static int port_set(struct cfg_ctx *x, unsigned idx, const char *section, const 
 		if (parse_uint(val, 68, 9000, &n, msg, sizeof(msg)) != 0)
 			return fail_here(x, section, key, "%s", msg);
 		p->mtu = (uint16_t)n;
+		return 0;
+	case PK_FAULT_RX:
+	case PK_FAULT_TX:
+		if (dp_fault_parse(val, k == PK_FAULT_RX ? &p->fault_rx : &p->fault_tx, msg,
+				   sizeof(msg)) != 0)
+			return fail_here(x, section, key, "%s", msg);
+		return 0;
+	case PK_FAULT_SEED:
+		if (parse_uint(val, 0, UINT64_MAX, &n, msg, sizeof(msg)) != 0)
+			return fail_here(x, section, key, "%s", msg);
+		p->fault_seed = n;
 		return 0;
 	case PK_MAX:
 		break;
@@ -815,6 +854,10 @@ int ctl_config_to_stack(const struct ctl_config *c, struct dp_stack *s, char *er
 		ifc->prefix_len = p->prefix_len;
 		ifc->netmask = rte_cpu_to_be_32(mask_of(p->prefix_len));
 		ifc->mtu = p->mtu != 0 ? p->mtu : 1500;
+		ifc->fault.rx = p->fault_rx;
+		ifc->fault.tx = p->fault_tx;
+		ifc->fault.seed = p->fault_seed;
+		ifc->fault.on = dp_fault_dir_active(&p->fault_rx) || dp_fault_dir_active(&p->fault_tx);
 		rc = add_route(s, p->addr, p->prefix_len, 0, (uint16_t)i);
 		if (rc == 0 && p->gateway != 0)
 			rc = add_route(s, 0, 0, p->gateway, (uint16_t)i);

@@ -50,6 +50,8 @@ struct ctl_config_port {
 	bool has_addr;
 	uint32_t gateway;			/**< 0 = none */
 	uint16_t mtu;				/**< default 1500 */
+	struct dp_fault_dir fault_rx, fault_tx; /**< fault injection (port/dp_fault.h) */
+	uint64_t fault_seed;			/**< default 1 */
 	uint32_t seen;				/**< bit per key: duplicate detection */
 	struct ctl_config_origin key_origin[8]; /**< where each key was last set */
 };

@@ -62,7 +62,18 @@
 	X(ICMP_ECHO_REPLY_IN, "icmp_echo_reply_in", "ICMP echo replies received")                  \
 	X(ICMP_OTHER_IN, "icmp_other_in", "other ICMP messages passed to their handler")           \
 	X(MSG_RUN, "msgs_run", "control messages run by this worker")                              \
-	X(TIMERS_FIRED, "timers_fired", "timers fired")
+	X(TIMERS_FIRED, "timers_fired", "timers fired")                                            \
+	X(FAULT_RX_DROP, "fault_rx_drop", "fault injection: received packets dropped")             \
+	X(FAULT_RX_DUP, "fault_rx_dup", "fault injection: received packets duplicated")            \
+	X(FAULT_RX_REORDER, "fault_rx_reorder", "fault injection: received packets reordered")     \
+	X(FAULT_RX_DELAY, "fault_rx_delay", "fault injection: received packets delayed")           \
+	X(FAULT_RX_CORRUPT, "fault_rx_corrupt", "fault injection: received packets corrupted")     \
+	X(FAULT_TX_DROP, "fault_tx_drop", "fault injection: sent packets dropped")                 \
+	X(FAULT_TX_DUP, "fault_tx_dup", "fault injection: sent packets duplicated")                \
+	X(FAULT_TX_REORDER, "fault_tx_reorder", "fault injection: sent packets reordered")         \
+	X(FAULT_TX_DELAY, "fault_tx_delay", "fault injection: sent packets delayed")               \
+	X(FAULT_TX_CORRUPT, "fault_tx_corrupt", "fault injection: sent packets corrupted")         \
+	X(FAULT_QUEUE_FULL, "fault_queue_full", "fault injection: delay queue full, packet lost")
 
 #define DP_X_ENUM(e, name, help) DP_DROP_##e,
 enum dp_drop { DP_DROP_LIST(DP_X_ENUM) DP_DROP_MAX };

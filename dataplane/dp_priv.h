@@ -41,6 +41,19 @@ struct dp_worker;
 /* ------------------------------------------------------------------------------------------ */
 /* Process-wide configuration, immutable once the workers run.                                 */
 
+/** One direction of fault injection on a port (dataplane/port/dp_fault.h). */
+struct dp_fault_dir {
+	uint64_t drop, dup, reorder, corrupt; /**< probability * 2^32 (2^32 = every packet) */
+	uint64_t delay_ns, jitter_ns;
+};
+
+/** Fault injection of a port; `on` = the worker loop wraps it (dataplane/port/fault.c). */
+struct dp_fault_conf {
+	bool on;
+	uint64_t seed;
+	struct dp_fault_dir rx, tx;
+};
+
 /** One configured port (an rte_ethdev) with its address and what the hardware offers. */
 struct dp_iface {
 	uint16_t port_id;          /**< rte_ethdev port id */
@@ -57,6 +70,7 @@ struct dp_iface {
 	bool rx_cksum;             /**< RX checksum flags in mbufs are meaningful */
 	uint16_t nb_rx_queues;     /**< RX queues: nb_queues, fewer if the device has fewer */
 	uint16_t reta_size;        /**< RSS RETA size; entry i = queue i % nb_rx_queues */
+	struct dp_fault_conf fault; /**< fault injection (zpath.ini fault_rx / fault_tx) */
 };
 
 /** A static route. The on-link route of each interface is added automatically. */
@@ -76,6 +90,7 @@ struct dp_tunables {
 	uint32_t tcp_msl_ms;         /**< TCP MSL; TIME_WAIT = 2*MSL (default 30 000) */
 	uint32_t tcp_fin_timeout_ms; /**< orphaned FIN_WAIT_2 lifetime (default 60 000) */
 	bool tcp_rfc1337_off;        /**< true = honour RST in TIME_WAIT like Linux default */
+	uint8_t tcp_cc;              /**< default congestion control (enum tcp_cc_algo; 0 cubic) */
 };
 
 /** The whole stack as zp_init() configured it. One per process; read-only after start. */
@@ -231,6 +246,7 @@ struct dp_worker {
 	void *tcp;
 	void *sock;
 	void *ext[4];
+	void *fault;                  /**< fault-injection state (dataplane/port/fault.c) */
 
 	/* Single-writer counters, read by telemetry without locks. */
 	uint64_t drops[DP_DROP_MAX] __rte_cache_aligned;

@@ -15,6 +15,7 @@
 #include <rte_ring_elem.h>
 
 #include "dp_priv.h"
+#include "port/dp_fault.h"
 
 #define DP_STEER_RING_SIZE 4096
 #define DP_MSG_RING_SIZE 1024
@@ -90,6 +91,7 @@ void dp_worker_fini(struct dp_worker *w)
 	unsigned i;
 
 	dp_arp_fini(w);
+	dp_fault_fini(w);
 	for (i = 0; i < DP_MAX_PORTS; i++) {
 		rte_pktmbuf_free_bulk(w->tx[i].pkts, w->tx[i].n);
 		w->tx[i].n = 0;
@@ -156,6 +158,8 @@ unsigned dp_worker_poll(struct dp_worker *w)
 		const struct dp_iface *ifc = &s->ifaces[q->iface];
 		uint16_t nb = rte_eth_rx_burst(ifc->port_id, q->queue, pkts, DP_RX_BURST);
 
+		if (ifc->fault.on)
+			nb = dp_fault_rx(w, q->iface, pkts, nb);
 		if (nb == 0)
 			continue;
 		total += nb;
@@ -217,6 +221,8 @@ void dp_tx_flush_iface(struct dp_worker *w, uint16_t iface)
 	struct dp_txbuf *tb = &w->tx[iface];
 	uint16_t sent;
 
+	if (ifc->fault.on)
+		dp_fault_tx(w, iface, tb); /* sends what is due itself, leaves tb empty */
 	if (tb->n == 0)
 		return;
 	sent = rte_eth_tx_burst(ifc->port_id, w->id % ifc->nb_queues, tb->pkts, tb->n);

@@ -18,6 +18,7 @@
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 
+#include "dp_fault.h"
 #include "dp_port.h"
 
 /* Largest redirection table we program (RTE_ETH_RSS_RETA_SIZE_512). */
@@ -390,13 +391,15 @@ int dp_port_describe(const struct dp_iface *ifc, const struct dp_port *p, char *
 	char mac[RTE_ETHER_ADDR_FMT_SIZE], link_s[RTE_ETH_LINK_MAX_STR_LEN];
 	struct rte_eth_link link;
 	const uint8_t *a = (const uint8_t *)&ifc->addr;
+	char frx[160], ftx[160];
+	int n;
 
 	rte_ether_format_addr(mac, sizeof(mac), &ifc->mac);
 	if (rte_eth_link_get_nowait(ifc->port_id, &link) == 0)
 		rte_eth_link_to_str(link_s, sizeof(link_s), &link);
 	else
 		snprintf(link_s, sizeof(link_s), "Link unknown");
-	return snprintf(buf, len,
+	n = snprintf(buf, len,
 			"%s (%s, port %u): mac %s, %u.%u.%u.%u/%u, mtu %u\n"
 			"    %s\n"
 			"    queues: %u RX / %u TX x %u/%u descriptors; rss %s\n"
@@ -405,4 +408,13 @@ int dp_port_describe(const struct dp_iface *ifc, const struct dp_port *p, char *
 			ifc->prefix_len, ifc->mtu, link_s, ifc->nb_rx_queues, ifc->nb_queues,
 			p->nb_rxd, p->nb_txd, p->rss_note, ifc->tx_ip_cksum ? "on" : "off",
 			ifc->tx_tcp_cksum ? "on" : "off", ifc->rx_cksum ? "on" : "off");
+	if (ifc->fault.on && n >= 0 && (size_t)n < len) {
+		/* Loud on purpose: this port loses, delays and damages packets (fault.c). */
+		dp_fault_format(&ifc->fault.rx, frx, sizeof(frx));
+		dp_fault_format(&ifc->fault.tx, ftx, sizeof(ftx));
+		n += snprintf(buf + n, len - (size_t)n,
+			      "\n    FAULT INJECTION: rx %s; tx %s; seed %" PRIu64, frx, ftx,
+			      ifc->fault.seed);
+	}
+	return n;
 }

@@ -223,39 +223,54 @@ void sock__upcall(void *arg)
 	}
 }
 
+/* One integer option the application did not set itself: set it to @p want unless it is so. */
+static void default_int(struct zsock *s, uint32_t bit, int level, int name, int want)
+{
+	socklen_t l = sizeof(int);
+	int cur;
+
+	if (s->opts_set & bit)
+		return;
+	if (tcp_getsockopt(s->tc, level, name, &cur, &l) == 0 && cur == want)
+		return;
+	tcp_setsockopt(s->tc, level, name, &want, sizeof(want));
+}
+
+/*
+ * The control plane's defaults (at zp_socket, zp_bind and zp_accept): every option the
+ * application did not set itself (s->opts_set) takes the rule's value, or the engine's own
+ * where the rule says "stack default" (0 / off), so the narrowest rule wins and an option a
+ * socket only inherited from an older rule follows the current one. What the application set
+ * is never touched.
+ */
 static void apply_defaults(struct zsock *s, const struct dp_sockopt_defaults *d)
 {
-	int one = 1, v;
+	struct dp_sockopt_defaults b;
 
-	if (!(s->opts_set & SOCK_OPT_LINGER) && d->linger_on) {
-		struct linger l = {.l_onoff = 1, .l_linger = (int)d->linger_s};
+	tcp_sockopt_builtin(&b);
+	if (!(s->opts_set & SOCK_OPT_LINGER)) {
+		struct linger want = {.l_onoff = d->linger_on,
+				      .l_linger = d->linger_on ? (int)d->linger_s : 0},
+			      cur;
+		socklen_t l = sizeof(cur);
 
-		tcp_setsockopt(s->tc, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+		if (tcp_getsockopt(s->tc, SOL_SOCKET, SO_LINGER, &cur, &l) != 0 ||
+		    cur.l_onoff != want.l_onoff || cur.l_linger != want.l_linger)
+			tcp_setsockopt(s->tc, SOL_SOCKET, SO_LINGER, &want, sizeof(want));
 	}
-	if (!(s->opts_set & SOCK_OPT_NODELAY) && d->nodelay)
-		tcp_setsockopt(s->tc, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (!(s->opts_set & SOCK_OPT_KEEPALIVE) && d->keepalive)
-		tcp_setsockopt(s->tc, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
-	if (!(s->opts_set & SOCK_OPT_KEEPIDLE) && d->keepidle_s) {
-		v = (int)d->keepidle_s;
-		tcp_setsockopt(s->tc, IPPROTO_TCP, TCP_KEEPIDLE, &v, sizeof(v));
-	}
-	if (!(s->opts_set & SOCK_OPT_KEEPINTVL) && d->keepintvl_s) {
-		v = (int)d->keepintvl_s;
-		tcp_setsockopt(s->tc, IPPROTO_TCP, TCP_KEEPINTVL, &v, sizeof(v));
-	}
-	if (!(s->opts_set & SOCK_OPT_KEEPCNT) && d->keepcnt) {
-		v = (int)d->keepcnt;
-		tcp_setsockopt(s->tc, IPPROTO_TCP, TCP_KEEPCNT, &v, sizeof(v));
-	}
-	if (!(s->opts_set & SOCK_OPT_SNDBUF) && d->sndbuf) {
-		v = (int)d->sndbuf;
-		tcp_setsockopt(s->tc, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
-	}
-	if (!(s->opts_set & SOCK_OPT_RCVBUF) && d->rcvbuf) {
-		v = (int)d->rcvbuf;
-		tcp_setsockopt(s->tc, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
-	}
+	default_int(s, SOCK_OPT_NODELAY, IPPROTO_TCP, TCP_NODELAY, d->nodelay);
+	/* The keepalive timings before SO_KEEPALIVE, which arms the timer with them. */
+	default_int(s, SOCK_OPT_KEEPIDLE, IPPROTO_TCP, TCP_KEEPIDLE,
+		    (int)(d->keepidle_s ? d->keepidle_s : b.keepidle_s));
+	default_int(s, SOCK_OPT_KEEPINTVL, IPPROTO_TCP, TCP_KEEPINTVL,
+		    (int)(d->keepintvl_s ? d->keepintvl_s : b.keepintvl_s));
+	default_int(s, SOCK_OPT_KEEPCNT, IPPROTO_TCP, TCP_KEEPCNT,
+		    (int)(d->keepcnt ? d->keepcnt : b.keepcnt));
+	default_int(s, SOCK_OPT_KEEPALIVE, SOL_SOCKET, SO_KEEPALIVE, d->keepalive);
+	default_int(s, SOCK_OPT_SNDBUF, SOL_SOCKET, SO_SNDBUF,
+		    (int)(d->sndbuf ? d->sndbuf : b.sndbuf));
+	default_int(s, SOCK_OPT_RCVBUF, SOL_SOCKET, SO_RCVBUF,
+		    (int)(d->rcvbuf ? d->rcvbuf : b.rcvbuf));
 }
 
 static struct zsock *zsock_new(struct sock_worker *sw, struct tcp_conn *tc, int *err)
@@ -372,6 +387,7 @@ static void sin_put(struct sockaddr *addr, socklen_t *len, rte_be32_t a, rte_be1
 int zp_accept(int fd, struct sockaddr *addr, socklen_t *len)
 {
 	struct zsock *s = sock_get(fd), *ns;
+	struct dp_sockopt_defaults d;
 	struct sock_worker *sw;
 	struct tcp_conn *child;
 	rte_be32_t a;
@@ -390,6 +406,12 @@ int zp_accept(int fd, struct sockaddr *addr, socklen_t *len)
 		tcp_close(child);
 		return fail(err);
 	}
+	/* An accepted socket is a new socket: the options the application set on the listener
+	 * were inherited and stay; the others follow the rule for the port as it is now. */
+	ns->opts_set = s->opts_set;
+	tcp_sockname(child, &a, &p);
+	dp_sockopt_defaults_get(s->w, p, &d);
+	apply_defaults(ns, &d);
 	if (tcp_peername(child, &a, &p) == 0)
 		sin_put(addr, len, a, p);
 	else if (len != NULL)

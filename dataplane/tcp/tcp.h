@@ -65,6 +65,8 @@ void tcp_abort(struct tcp_conn *c);
 uint32_t tcp_poll_events(const struct tcp_conn *c);
 int tcp_setsockopt(struct tcp_conn *c, int level, int name, const void *val, socklen_t len);
 int tcp_getsockopt(struct tcp_conn *c, int level, int name, void *val, socklen_t *len);
+/** The engine's own option values (what tcp_conn_new gives), in the control plane's shape. */
+void tcp_sockopt_builtin(struct dp_sockopt_defaults *out);
 void tcp_sockname(const struct tcp_conn *c, rte_be32_t *addr, rte_be16_t *port);
 /** -ENOTCONN when there is no peer. */
 int tcp_peername(const struct tcp_conn *c, rte_be32_t *addr, rte_be16_t *port);
@@ -78,11 +80,15 @@ int tcp_conn_drop(struct dp_worker *w, uint64_t id);
 
 /* ---- counters ----------------------------------------------------------------------------- */
 
-/** Number of TCP drop reasons / statistics and their names (telemetry). */
+/** Number of TCP drop reasons / statistics, their names and help texts (telemetry). */
 unsigned tcp_drop_count(void);
 const char *tcp_drop_name(unsigned i);
+const char *tcp_drop_help(unsigned i);
 unsigned tcp_stat_count(void);
 const char *tcp_stat_name(unsigned i);
+const char *tcp_stat_help(unsigned i);
+/** One counter of @p w's engine (0 without one). Any thread, no lock: the worker is the single
+ *  writer, the load is a relaxed atomic one (as for w->drops[] / w->stats[]). */
 uint64_t tcp_drop_get(const struct dp_worker *w, unsigned i);
 uint64_t tcp_stat_get(const struct dp_worker *w, unsigned i);
 /** Connections alive on @p w (every state, TIME_WAIT and orphans included). */

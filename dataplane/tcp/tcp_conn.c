@@ -54,7 +54,10 @@ int tcp_engine_create(struct dp_worker *w)
 	hp.hash_func = rte_jhash;
 	hp.socket_id = SOCKET_ID_ANY;
 	e->hash = rte_hash_create(&hp);
-	if (e->hash == NULL) {
+	e->bind_ports = calloc(UINT16_MAX + 1u, sizeof(*e->bind_ports));
+	if (e->hash == NULL || e->bind_ports == NULL) {
+		rte_hash_free(e->hash);
+		free(e->bind_ports);
 		free(e);
 		return -ENOMEM;
 	}
@@ -87,6 +90,7 @@ void tcp_engine_destroy(struct dp_worker *w)
 		tcp__conn_free(c);
 	}
 	rte_hash_free(e->hash);
+	free(e->bind_ports);
 	free(e);
 	w->tcp = NULL;
 }
@@ -137,6 +141,8 @@ void tcp__conn_free(struct tcp_conn *c)
 		return;
 	tcp__timers_cancel(c);
 	tcp__hash_del(c);
+	if (c->flags & TCPF_BIND_PORT)
+		e->bind_ports[rte_be_to_cpu_16(c->key.lport)]--;
 	if (c->state == TCPS_LISTEN)
 		TAILQ_REMOVE(&e->listeners, c, link);
 	else
@@ -283,6 +289,15 @@ static bool port_in_use(struct tcp_engine *e, const struct tcp_conn *c, rte_be32
 	return false;
 }
 
+/* The block now holds @p port by bind() (or listen): connect() never picks it (see below). */
+static void bind_port_hold(struct tcp_conn *c, rte_be32_t addr, rte_be16_t port)
+{
+	c->key.laddr = addr;
+	c->key.lport = port;
+	c->flags |= TCPF_BOUND | TCPF_BIND_PORT;
+	c->e->bind_ports[rte_be_to_cpu_16(port)]++;
+}
+
 static int ephemeral_bind(struct tcp_conn *c, rte_be32_t addr)
 {
 	struct tcp_engine *e = c->e;
@@ -293,9 +308,7 @@ static int ephemeral_bind(struct tcp_conn *c, rte_be32_t addr)
 		rte_be16_t p = rte_cpu_to_be_16((uint16_t)(TCP_EPHEMERAL_LO + (start + i) % range));
 
 		if (!port_in_use(e, c, addr, p)) {
-			c->key.laddr = addr;
-			c->key.lport = p;
-			c->flags |= TCPF_BOUND;
+			bind_port_hold(c, addr, p);
 			return 0;
 		}
 	}
@@ -314,16 +327,17 @@ int tcp_bind(struct tcp_conn *c, rte_be32_t addr, rte_be16_t port)
 		return ephemeral_bind(c, addr);
 	if (port_in_use(e, c, addr, port))
 		return -EADDRINUSE;
-	c->key.laddr = addr;
-	c->key.lport = port;
-	c->flags |= TCPF_BOUND;
+	bind_port_hold(c, addr, port);
 	return 0;
 }
 
 /*
  * connect(): pick a source port whose flow hashes back to this worker (architecture.md,
  * dp_flow_worker) and whose 4-tuple is free (REU-4, TW-5: a tuple in TIME_WAIT is never
- * reused silently).
+ * reused silently). As in Linux (__inet_hash_connect), ports that connect() chose are shared
+ * by connections whose 4-tuples differ, and a port some socket holds by bind() or listen() is
+ * never chosen: both are O(1) checks (the hash table, e->bind_ports), so the cost of a
+ * connect() does not grow with the number of connections (TIME_WAIT included).
  */
 static bool tuple_ok(struct tcp_engine *e, const struct tcp_key *k)
 {
@@ -353,8 +367,10 @@ int tcp__connect_tuple(struct tcp_conn *c, rte_be32_t laddr, rte_be32_t raddr, r
 	}
 	start = (uint32_t)(e->w->rand(e->w) % range);
 	for (i = 0; i < range; i++) {
-		k.lport = rte_cpu_to_be_16((uint16_t)(TCP_EPHEMERAL_LO + (start + i) % range));
-		if (port_in_use(e, c, laddr, k.lport) || !tuple_ok(e, &k))
+		uint16_t p = (uint16_t)(TCP_EPHEMERAL_LO + (start + i) % range);
+
+		k.lport = rte_cpu_to_be_16(p);
+		if (e->bind_ports[p] != 0 || !tuple_ok(e, &k))
 			continue;
 		c->key = k;
 		c->flags |= TCPF_BOUND;
@@ -516,6 +532,10 @@ int tcp_conn_drop(struct dp_worker *w, uint64_t id)
 static const char *const drop_names[] = {TCP_DROP_LIST(TCP_X_NAME)};
 static const char *const stat_names[] = {TCP_STAT_LIST(TCP_X_NAME)};
 #undef TCP_X_NAME
+#define TCP_X_HELP(e, name, help) help,
+static const char *const drop_helps[] = {TCP_DROP_LIST(TCP_X_HELP)};
+static const char *const stat_helps[] = {TCP_STAT_LIST(TCP_X_HELP)};
+#undef TCP_X_HELP
 
 unsigned tcp_drop_count(void)
 {
@@ -525,6 +545,11 @@ unsigned tcp_drop_count(void)
 const char *tcp_drop_name(unsigned i)
 {
 	return i < TCP_DROP_MAX ? drop_names[i] : "?";
+}
+
+const char *tcp_drop_help(unsigned i)
+{
+	return i < TCP_DROP_MAX ? drop_helps[i] : "?";
 }
 
 unsigned tcp_stat_count(void)
@@ -537,16 +562,32 @@ const char *tcp_stat_name(unsigned i)
 	return i < TCP_STAT_MAX ? stat_names[i] : "?";
 }
 
+const char *tcp_stat_help(unsigned i)
+{
+	return i < TCP_STAT_MAX ? stat_helps[i] : "?";
+}
+
 uint64_t tcp_drop_get(const struct dp_worker *w, unsigned i)
 {
 	const struct tcp_engine *e = w->tcp;
 
-	return e != NULL && i < TCP_DROP_MAX ? e->drops[i] : 0;
+	return e != NULL && i < TCP_DROP_MAX ? __atomic_load_n(&e->drops[i], __ATOMIC_RELAXED) : 0;
 }
 
 uint64_t tcp_stat_get(const struct dp_worker *w, unsigned i)
 {
 	const struct tcp_engine *e = w->tcp;
 
-	return e != NULL && i < TCP_STAT_MAX ? e->stats[i] : 0;
+	return e != NULL && i < TCP_STAT_MAX ? __atomic_load_n(&e->stats[i], __ATOMIC_RELAXED) : 0;
+}
+
+void tcp_sockopt_builtin(struct dp_sockopt_defaults *out)
+{
+	/* The values tcp__conn_alloc() gives a new block. */
+	memset(out, 0, sizeof(*out));
+	out->keepidle_s = TCP_DEF_KEEPIDLE_S;
+	out->keepintvl_s = TCP_DEF_KEEPINTVL_S;
+	out->keepcnt = TCP_DEF_KEEPCNT;
+	out->sndbuf = TCP_SNDBUF_DEFAULT;
+	out->rcvbuf = TCP_RCVBUF_DEFAULT;
 }

@@ -275,16 +275,25 @@ static bool seq_check(struct tcp_conn *c, struct tcp_seg *s)
 		ok = (SEQ_GEQ(s->seq, c->rcv_nxt) && SEQ_LT(s->seq, c->rcv_nxt + wnd)) ||
 		     (SEQ_GEQ(s->seq + seglen - 1, c->rcv_nxt) &&
 		      SEQ_LT(s->seq + seglen - 1, c->rcv_nxt + wnd));
-	/* A zero window still takes a pure ACK / FIN at RCV.NXT, and data-free FIN probes. */
-	if (!ok && wnd == 0 && s->seq == c->rcv_nxt && s->len == 0)
+	/* A segment starting right at the window's edge is taken as Linux's tcp_sequence() does
+	 * (SEG.SEQ <= RCV.NXT + RCV.WND): it is what a peer that probed us sends its ACKs with
+	 * (tcp_acceptable_seq), and a zero window still takes what starts at RCV.NXT: "special
+	 * allowance should be made to accept valid ACKs" (RFC 9293 §3.10.7.4). Bytes beyond the
+	 * window are trimmed below and answered; the acknowledgement counts. */
+	if (!ok && s->seq == c->rcv_nxt + wnd)
 		ok = true;
 	if (!ok) {
 		bool dup = SEQ_LEQ(s->seq + seglen, c->rcv_nxt);
 
 		/* RFC 9293: send <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and drop (RST-4: an ACK,
-		 * never a RST, in synchronized states). */
-		c->flags |= TCPF_ACK_NOW;
-		tcp__send_ack(c);
+		 * never a RST, in synchronized states). A segment without data is answered only
+		 * within the per-connection budget: two stacks that each find the other's ACKs
+		 * unacceptable would otherwise answer each other forever (Linux
+		 * tcp_oow_rate_limited). */
+		if (seglen > 0 || tcp__challenge_allowed(c)) {
+			c->flags |= TCPF_ACK_NOW;
+			tcp__send_ack(c);
+		}
 		tcp__drop_seg(c->e, s, dup && seglen > 0 ? TCP_DROP_DUP : TCP_DROP_OUT_OF_WINDOW);
 		return false;
 	}

@@ -57,6 +57,7 @@ static void inherit(struct tcp_conn *c, const struct tcp_conn *l)
 	c->user_timeout_ms = l->user_timeout_ms;
 	c->linger_s = l->linger_s;
 	c->user_mss = l->user_mss;
+	tcp__cc_inherit(c, l);
 }
 
 /** Passive open (RFC 9293 §3.10.7.2 third check). @p iss 0 = choose per RFC 6528. */
@@ -156,10 +157,14 @@ static void sbuf_drop(struct tcp_conn *c, uint32_t n)
 	c->snd_buf_seq += n;
 }
 
-static void update_window(struct tcp_conn *c, const struct tcp_seg *s)
+static void update_window(struct tcp_conn *c, const struct tcp_seg *s, bool acked_new)
 {
-	/* RFC 9293 §3.10.7.4: update only from newer segments (SND.WL1/WL2). */
-	if (SEQ_LT(c->snd_wl1, s->seq) ||
+	/* RFC 9293 §3.10.7.4: update only from newer segments (SND.WL1/WL2) — or from any
+	 * segment that acknowledged new data, as Linux (tcp_may_update_window) does: the window
+	 * is kept relative to SND.UNA, so an older SEG.SEQ (a retransmission) acknowledging new
+	 * data would otherwise slide the right edge past what the peer offered. Its own
+	 * SEG.ACK + SEG.WND is an edge the peer did offer. */
+	if (acked_new || SEQ_LT(c->snd_wl1, s->seq) ||
 	    (c->snd_wl1 == s->seq && SEQ_LEQ(c->snd_wl2, s->ack))) {
 		uint32_t old = c->snd_wnd;
 
@@ -180,28 +185,6 @@ static void update_window(struct tcp_conn *c, const struct tcp_seg *s)
 	}
 }
 
-static void fast_retransmit(struct tcp_conn *c)
-{
-	uint32_t flight = c->snd_max - c->snd_una;
-	uint32_t save = c->snd_nxt;
-	uint32_t cwnd = c->cwnd;
-
-	/* RFC 5681 §3.2 steps 2-4, RFC 6582 recovery point. */
-	c->ssthresh = TCP_MAX(flight / 2, 2u * c->snd_mss);
-	c->recover = c->snd_max;
-	c->in_recovery = true;
-	c->rtt_timing = false;
-	c->snd_nxt = c->snd_una;
-	c->cwnd = c->snd_mss;
-	tcp__stat(c->e, TCP_STAT_FAST_RETRANS);
-	tcp__stat(c->e, TCP_STAT_RETRANS);
-	c->total_retrans++;
-	tcp__output(c);
-	c->snd_nxt = SEQ_MAX(save, c->snd_nxt);
-	(void)cwnd;
-	c->cwnd = c->ssthresh + 3u * c->snd_mss;
-}
-
 /*
  * Process SEG.ACK of an acceptable segment in a synchronized state: advance SND.UNA, free the
  * acknowledged bytes, RTT, congestion window, retransmission timer, window update.
@@ -210,20 +193,16 @@ void tcp__process_ack(struct tcp_conn *c, struct tcp_seg *s)
 {
 	struct tcp_engine *e = c->e;
 	uint32_t acked;
+	bool sacked;
 
 	if (SEQ_LT(s->ack, c->snd_una) || SEQ_GT(s->ack, c->snd_max))
 		return; /* old: ignore it (RFC 9293 "it can be ignored") */
+	sacked = tcp__sack_update(c, s); /* scoreboard, D-SACK (tcp_sack.c) */
 	if (s->ack == c->snd_una) {
-		/* Duplicate ACK (RFC 5681 §2 definition). */
-		if (s->len == 0 && !(s->flags & (TCP_FLAG_SYN | TCP_FLAG_FIN)) &&
-		    c->snd_max != c->snd_una && (s->wnd << c->snd_wscale) == c->snd_wnd) {
-			c->dupacks++;
-			if (c->dupacks == 3 && !c->in_recovery)
-				fast_retransmit(c);
-			else if (c->dupacks > 3 && c->in_recovery)
-				c->cwnd += c->snd_mss; /* RFC 5681 §3.2 step 5 */
-		}
-		update_window(c, s);
+		/* Duplicate ACK (RFC 5681 §2; RFC 6675 §2 with SACK): loss recovery. */
+		if (tcp__is_dupack(c, s, sacked))
+			tcp__recovery_dupack(c);
+		update_window(c, s, false);
 		return;
 	}
 
@@ -255,27 +234,8 @@ void tcp__process_ack(struct tcp_conn *c, struct tcp_seg *s)
 		c->snd_nxt = c->snd_una;
 	c->retries = 0;
 	c->rexmit_start_ns = 0;
-	/* Congestion control (RFC 5681 §3.1, RFC 6582 §3.2). */
-	if (c->in_recovery) {
-		if (SEQ_GEQ(s->ack, c->recover)) {
-			c->in_recovery = false;
-			c->cwnd = c->ssthresh;
-		} else {
-			/* Partial ACK: retransmit the next hole, deflate. */
-			uint32_t save = c->snd_nxt;
-
-			c->snd_nxt = c->snd_una;
-			c->cwnd = c->snd_mss;
-			tcp__output(c);
-			c->snd_nxt = SEQ_MAX(save, c->snd_nxt);
-			c->cwnd = c->ssthresh + c->snd_mss;
-		}
-	} else if (c->cwnd < c->ssthresh) {
-		c->cwnd += TCP_MIN(acked, (uint32_t)c->snd_mss);
-	} else {
-		c->cwnd += TCP_MAX(1u, (uint32_t)c->snd_mss * c->snd_mss / c->cwnd);
-	}
-	c->dupacks = 0;
+	/* Congestion control and loss recovery (tcp_sack.c, tcp_cc.c). */
+	tcp__recovery_ack(c, acked);
 	/* RFC 6298 §5.2-5.3. */
 	if (c->snd_una == c->snd_max) {
 		if (!(c->flags & TCPF_PERSIST))
@@ -283,7 +243,7 @@ void tcp__process_ack(struct tcp_conn *c, struct tcp_seg *s)
 	} else if (!(c->flags & TCPF_PERSIST)) {
 		tcp__rexmt_arm(c);
 	}
-	update_window(c, s);
+	update_window(c, s, true);
 	if (c->upcall != NULL && c->sbuf_len < c->sbuf_size)
 		tcp__wakeup(c); /* room to write (EPOLLOUT) */
 }
@@ -351,14 +311,26 @@ bool tcp__text(struct tcp_conn *c, struct tcp_seg *s)
 {
 	if (s->len == 0)
 		return s->seq == c->rcv_nxt;
+	if (c->e->pool_low) {
+		/* Payload waiting for readers must not take the pool's last quarter: the worker
+		 * would no longer receive the ACKs that let the readers' writers, hence the
+		 * readers, go on. The ACK of this segment was taken; the peer resends the data. */
+		tcp__drop_seg(c->e, s, TCP_DROP_RCV_POOL);
+		c->flags |= TCPF_ACK_NOW;
+		return false;
+	}
 	if (s->seq != c->rcv_nxt) {
+		uint32_t seq = s->seq, end = s->seq + s->len;
+
 		tcp__stat(c->e, TCP_STAT_OOO_SEGS);
 		tcp__reass_insert(c, s); /* takes s->m or counts the drop */
+		tcp__sack_rcv_ooo(c, seq, end); /* RFC 2018 blocks to report */
 		ack_policy(c, false);
 		return false;
 	}
 	tcp__rq_deliver(c, s->m, s->len);
 	s->m = NULL;
+	tcp__rcv_arrived(c, s->opt.ts_ok ? s->opt.tsecr : 0); /* window autotuning */
 	if (c->ooo_head != NULL) {
 		tcp__reass_pull(c);
 		c->flags |= TCPF_ACK_NOW;
@@ -395,7 +367,10 @@ void tcp_input(struct dp_worker *w, struct rte_mbuf *m)
 		dp_drop(w, m, DP_DROP_IP_PROTO);
 		return;
 	}
-	e->stats[TCP_STAT_SEGS_IN]++;
+	/* Every 32 segments: is the pool that receives every frame and builds every segment
+	 * running dry? (rte_mempool_avail_count() reads every lcore's cache: not per segment.) */
+	if ((++e->stats[TCP_STAT_SEGS_IN] & 31) == 1)
+		e->pool_low = rte_mempool_avail_count(w->pool) < w->pool->size / 4;
 	if (m->nb_segs > 1 && rte_pktmbuf_linearize(m) != 0) {
 		tcp__drop_seg(e, &s, TCP_DROP_NOMEM);
 		return;

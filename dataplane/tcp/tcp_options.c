@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * TCP options: MSS (RFC 9293 §3.7.1), window scale and timestamps (RFC 7323 §2-3). SACK is
- * parsed (so SACK-permitted is recognised) but never offered: we do not generate SACK blocks.
+ * TCP options: MSS (RFC 9293 §3.7.1), window scale and timestamps (RFC 7323 §2-3), SACK-
+ * permitted and SACK blocks (RFC 2018; the blocks themselves are built in tcp_sack.c).
  */
 #include <string.h>
 
@@ -43,6 +43,21 @@ void tcp__parse_opts(const uint8_t *p, unsigned len, bool syn, struct tcp_opts *
 		case TCP_OPT_SACK_PERM:
 			if (olen == 2 && syn)
 				o->sack_ok = true;
+			break;
+		case TCP_OPT_SACK:
+			if (!syn && olen >= 10 && (olen - 2) % 8 == 0) {
+				unsigned b, nb = TCP_MIN((unsigned)(olen - 2) / 8, 4u);
+
+				for (b = 0; b < nb; b++) {
+					const uint8_t *q = p + i + 2 + 8 * b;
+
+					o->sack[b][0] = (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 |
+							(uint32_t)q[2] << 8 | q[3];
+					o->sack[b][1] = (uint32_t)q[4] << 24 | (uint32_t)q[5] << 16 |
+							(uint32_t)q[6] << 8 | q[7];
+				}
+				o->nsack = (uint8_t)nb;
+			}
 			break;
 		case TCP_OPT_TS:
 			if (olen == TCP_OPTLEN_TS) {
@@ -113,14 +128,25 @@ unsigned tcp__write_syn_opts(struct tcp_conn *c, uint8_t *p, bool synack,
 	}
 	if (!synack || (c->flags & TCPF_TS_OK))
 		n += put_ts(c, p + n);
+	if (!synack || (c->flags & TCPF_SACK_OK)) {
+		/* RFC 2018 §2: SACK-permitted, NOP-padded to a word. */
+		p[n++] = TCP_OPT_NOP;
+		p[n++] = TCP_OPT_NOP;
+		p[n++] = TCP_OPT_SACK_PERM;
+		p[n++] = 2;
+	}
 	return n;
 }
 
 unsigned tcp__write_opts(struct tcp_conn *c, uint8_t *p)
 {
+	unsigned n = 0;
+
 	if (c->flags & TCPF_TS_OK)
-		return put_ts(c, p);
-	return 0;
+		n = put_ts(c, p);
+	if (c->flags & TCPF_SACK_OK)
+		n += tcp__sack_write(c, p + n, 40 - n);
+	return n;
 }
 
 void tcp__negotiate(struct tcp_conn *c, const struct tcp_opts *peer)
@@ -144,6 +170,10 @@ void tcp__negotiate(struct tcp_conn *c, const struct tcp_opts *peer)
 	} else {
 		c->flags &= ~TCPF_TS_OK;
 	}
+	if (peer->sack_ok)
+		c->flags |= TCPF_SACK_OK;
+	else
+		c->flags &= ~TCPF_SACK_OK;
 	mss = TCP_MIN((uint32_t)c->peer_mss, (uint32_t)c->rcv_mss);
 	if (c->user_mss != 0)
 		mss = TCP_MIN(mss, (uint32_t)c->user_mss);
@@ -152,9 +182,8 @@ void tcp__negotiate(struct tcp_conn *c, const struct tcp_opts *peer)
 	if (mss < TCP_MSS_MIN)
 		mss = TCP_MSS_MIN;
 	c->snd_mss = (uint16_t)mss;
-	/* RFC 5681 §3.1 initial window (RFC 6928 IW10 as Linux does). */
-	c->cwnd = 10 * mss;
-	c->ssthresh = UINT32_MAX;
+	/* RFC 6928 initial window, ssthresh, the congestion-control algorithm (tcp_cc.c). */
+	tcp__cc_conn_init(c);
 }
 
 uint16_t tcp__our_mss(const struct tcp_conn *c)

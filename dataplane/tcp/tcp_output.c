@@ -28,7 +28,8 @@ uint32_t tcp__sbuf_unsent(const struct tcp_conn *c)
 uint32_t tcp__rcv_wnd(const struct tcp_conn *c)
 {
 	uint32_t used = c->rq_bytes + c->zc_held + c->ooo_bytes;
-	uint32_t space = c->rcvbuf > used ? c->rcvbuf - used : 0;
+	uint32_t lim = tcp__rcv_autowin(c); /* autotuned, at most SO_RCVBUF (tcp_autotune.c) */
+	uint32_t space = lim > used ? lim - used : 0;
 	uint32_t adv = SEQ_GT(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
 	uint32_t max = 65535u << c->rcv_wscale;
 
@@ -142,14 +143,38 @@ static int xmit(struct tcp_conn *c, uint32_t seq, uint8_t flags, uint32_t len)
 	return out(e, m, c->key.laddr, c->key.raddr);
 }
 
+/* SACK recovery (tcp_sack.c): resend @p len buffered bytes at @p seq, the FIN after them. */
+int tcp__rexmit(struct tcp_conn *c, uint32_t seq, uint32_t len, bool fin)
+{
+	uint8_t fl = TCP_FLAG_ACK;
+
+	if (len > 0 && seq - c->snd_buf_seq + len == c->sbuf_len)
+		fl |= TCP_FLAG_PSH;
+	if (fin)
+		fl |= TCP_FLAG_FIN;
+	return xmit(c, seq, fl, len);
+}
+
 int tcp__send_ctl(struct tcp_conn *c, uint32_t seq, uint8_t flags)
 {
 	return xmit(c, seq, flags, 0);
 }
 
+/*
+ * SEQ of a segment without data: SND.NXT, or the right edge of the peer's window if SND.NXT
+ * lies beyond it (after a zero-window probe), so that the peer accepts the segment and its
+ * acknowledgement even with its window closed (Linux tcp_acceptable_seq).
+ */
+static uint32_t acceptable_seq(const struct tcp_conn *c)
+{
+	uint32_t edge = c->snd_una + c->snd_wnd;
+
+	return SEQ_GT(c->snd_max, edge) && SEQ_GEQ(edge, c->snd_una) ? edge : c->snd_max;
+}
+
 void tcp__send_ack(struct tcp_conn *c)
 {
-	xmit(c, c->snd_max, TCP_FLAG_ACK, 0);
+	xmit(c, acceptable_seq(c), TCP_FLAG_ACK, 0);
 }
 
 /* RFC 5961 §3.2 / §4.2 / §5.2 challenge ACK: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>. */
@@ -160,7 +185,7 @@ void tcp__send_challenge_ack(struct tcp_conn *c)
 		return;
 	}
 	tcp__stat(c->e, TCP_STAT_CHALLENGE_ACKS);
-	xmit(c, c->snd_max, TCP_FLAG_ACK, 0);
+	xmit(c, acceptable_seq(c), TCP_FLAG_ACK, 0);
 }
 
 /* Abort (RFC 9293 §3.10.5): <SEQ=SND.NXT><CTL=RST>, with ACK as Linux and FreeBSD send it. */
@@ -268,14 +293,21 @@ void tcp__output(struct tcp_conn *c)
 	}
 
 	for (;;) {
-		uint32_t off = c->snd_nxt - c->snd_buf_seq;
+		/* After a timeout, SACKed data is not sent again (tcp_sack.c). */
+		uint32_t off = tcp__sack_skip(c) - c->snd_buf_seq;
 		uint32_t avail = c->sbuf_len > off ? c->sbuf_len - off : 0;
 		uint32_t inflight = c->snd_nxt - c->snd_una;
 		uint32_t wnd = TCP_MIN(c->snd_wnd, c->cwnd);
-		uint32_t usable = wnd > inflight ? wnd - inflight : 0;
-		uint32_t mss = TCP_MIN((uint32_t)c->snd_mss, room(e, TCP_HDR_LEN + 40));
-		uint32_t len = TCP_MIN(TCP_MIN(avail, usable), mss);
-		bool probe = (c->flags & TCPF_PERSIST) && c->snd_wnd == 0 && avail > 0 && sent == 0;
+		/* In SACK recovery cwnd - pipe decides (RFC 6675 §5). */
+		uint32_t usable = tcp__sack_usable(c, wnd > inflight ? wnd - inflight : 0);
+		/* SACK blocks come out of the segment's room. */
+		uint32_t mss = TCP_MIN((uint32_t)c->snd_mss, room(e, TCP_HDR_LEN + 40)) -
+			       tcp__sack_optlen(c);
+		uint32_t len = tcp__sack_clamp(c, TCP_MIN(TCP_MIN(avail, usable), mss));
+		/* Only the persist timer probes (it puts snd_nxt back at snd_una first): any other
+		 * call in persist mode would push one more byte past the closed window. */
+		bool probe = (c->flags & TCPF_PERSIST) && c->snd_wnd == 0 && avail > 0 && sent == 0 &&
+			     c->snd_nxt == c->snd_una;
 		bool fin;
 		uint8_t fl;
 
@@ -283,8 +315,10 @@ void tcp__output(struct tcp_conn *c)
 			return;
 		if (probe && len == 0)
 			len = 1; /* one byte past the window (RFC 9293 §3.8.6.1) */
-		/* Nagle (RFC 9293 §3.7.4) and sender SWS avoidance (§3.8.6.2.1). */
-		if (len > 0 && len < mss && !probe) {
+		/* Nagle (RFC 9293 §3.7.4) and sender SWS avoidance (§3.8.6.2.1), for new data only:
+		 * a retransmission (a hole fill, a timeout) goes out as the window allows, as BSD's
+		 * tcp_output does, or it could wait for a window only its own ACK would open. */
+		if (len > 0 && len < mss && !probe && !SEQ_LT(c->snd_nxt, c->snd_max)) {
 			bool last = len == avail;
 			bool idle = c->snd_nxt == c->snd_max && inflight == 0;
 			bool big = c->max_sndwnd > 0 && len >= c->max_sndwnd / 2;

@@ -19,6 +19,8 @@
 #include "dp_priv.h"
 #include "tcp.h"
 #include "tcp_wire.h"
+#include "tcp_cc.h"
+#include "tcp_sack.h"
 
 /* ---- states (RFC 9293 §3.3.2, RFC order, same values as enum zp_tcp_state) -------------- */
 
@@ -83,7 +85,8 @@ static inline bool tcp_state_synced(enum tcp_state s)
 	X(TW_SYN, "tw_syn", "SYN in TIME_WAIT rejected by the RFC 6191 test (TW-3)")               \
 	X(TW_SEG, "tw_seg", "other segment in TIME_WAIT (acked, TW-4)")                            \
 	X(CLOSED_CONN, "closed_conn", "segment for a connection being torn down")                  \
-	X(NOMEM, "nomem", "mbuf allocation failed")
+	X(NOMEM, "nomem", "mbuf allocation failed")                                                 \
+	X(RCV_POOL, "rcv_pool_low", "payload not queued: the mbuf pool is low (the peer resends it)")
 
 /* X(ENUM_SUFFIX, "name", "help") */
 #define TCP_STAT_LIST(X)                                                                           \
@@ -117,7 +120,10 @@ static inline bool tcp_state_synced(enum tcp_state s)
 	X(RST_CLOSE_WAIT, "rst_in_close_wait", "RSTs in CLOSE_WAIT (EPIPE latched, F-2)")          \
 	X(RST_CLOSING, "rst_in_closing", "RSTs in CLOSING/LAST_ACK")                               \
 	X(ICMP_SOFT, "icmp_soft", "ICMP errors remembered as soft errors")                         \
-	X(ICMP_HARD, "icmp_hard", "ICMP errors that aborted a connect")
+	X(ICMP_HARD, "icmp_hard", "ICMP errors that aborted a connect")                            \
+	X(SACK_RECOVERIES, "sack_recoveries", "loss recoveries driven by SACK (RFC 6675)")          \
+	X(DSACKS, "dsacks_in", "D-SACK blocks received: a segment reached the peer twice")        \
+	X(SPURIOUS_UNDO, "spurious_undos", "cwnd reductions undone: retransmissions were D-SACKed")
 
 #define TCP_X_ENUM(e, name, help) TCP_DROP_##e,
 enum tcp_drop { TCP_DROP_LIST(TCP_X_ENUM) TCP_DROP_MAX };
@@ -203,6 +209,8 @@ _Static_assert(sizeof(struct tcp_key) == 12, "tcp_key is packed");
 #define TCPF_CONNECTING 0x00200000u  /* connect() in progress (EALREADY) */
 #define TCPF_PERSIST 0x00400000u     /* t_rexmt runs as the persist timer */
 #define TCPF_FREED 0x00800000u       /* freed once zero-copy views come back */
+#define TCPF_SACK_OK 0x01000000u     /* SACK permitted both ways (RFC 2018) */
+#define TCPF_BIND_PORT 0x02000000u   /* holds its port by bind()/listen (e->bind_ports) */
 
 /* c->shut: what the socket can no longer do (Linux sk_shutdown bits). */
 #define TCP_RCV_SHUT 1u
@@ -253,6 +261,9 @@ struct tcp_conn {
 	uint32_t dupacks;
 	uint32_t recover;
 	bool in_recovery;
+	struct tcp_cc_state cc;          /**< algorithm and its state (tcp_cc.h) */
+	struct tcp_sack_state sack;      /**< SACK blocks, scoreboard (tcp_sack.h) */
+	struct tcp_autotune at;          /**< receive-window autotuning (tcp_autotune.c) */
 
 	/* RTT (RFC 6298). */
 	uint32_t srtt_us, rttvar_us, rto_us;
@@ -330,6 +341,8 @@ struct tcp_engine {
 	uint64_t drops[TCP_DROP_MAX];
 	uint64_t stats[TCP_STAT_MAX];
 	uint64_t state_enter[TCP_NSTATES];
+	uint32_t *bind_ports;            /**< per local port: blocks holding it by bind() (65536) */
+	bool pool_low;                   /**< w->pool below a quarter: queue no payload (tcp__text) */
 };
 
 static inline struct tcp_engine *tcp__engine(struct dp_worker *w)
@@ -348,6 +361,8 @@ struct tcp_opts {
 	uint16_t mss;
 	uint8_t ws;
 	uint32_t tsval, tsecr;
+	uint8_t nsack;                   /**< SACK blocks (RFC 2018), not on a SYN */
+	uint32_t sack[4][2];
 };
 
 struct tcp_seg {
@@ -415,6 +430,7 @@ void tcp__reply_rst(struct tcp_engine *e, const struct tcp_seg *s);
 uint32_t tcp__rcv_wnd(const struct tcp_conn *c);
 uint32_t tcp__ts_now(const struct tcp_engine *e);
 uint32_t tcp__sbuf_unsent(const struct tcp_conn *c);
+int tcp__rexmit(struct tcp_conn *c, uint32_t seq, uint32_t len, bool fin);
 
 /* tcp_timer.c */
 void tcp__timers_init(struct tcp_conn *c);

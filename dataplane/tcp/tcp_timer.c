@@ -170,7 +170,6 @@ static void rexmt_fire(struct dp_worker *w, struct dp_timer *t)
 {
 	struct tcp_conn *c = container_of(t, struct tcp_conn, t_rexmt);
 	struct tcp_engine *e = c->e;
-	uint32_t flight;
 
 	(void)w;
 	if (c->flags & TCPF_PERSIST) {
@@ -195,12 +194,8 @@ static void rexmt_fire(struct dp_worker *w, struct dp_timer *t)
 	}
 	/* RFC 6298 §5.5-5.6: back off, retransmit the earliest unacknowledged segment. */
 	c->rto_us = (uint32_t)TCP_MIN((uint64_t)c->rto_us * 2, (uint64_t)TCP_RTO_MAX_US);
-	/* RFC 5681 §3.1 (4), (5). */
-	flight = c->snd_max - c->snd_una;
-	c->ssthresh = TCP_MAX(flight / 2, 2u * c->snd_mss);
-	c->cwnd = c->snd_mss;
-	c->dupacks = 0;
-	c->in_recovery = false;
+	/* RFC 5681 §3.1 (4), (5) through the congestion-control algorithm (tcp_sack.c). */
+	tcp__recovery_rto(c);
 	c->rtt_timing = false; /* Karn */
 	c->snd_nxt = c->snd_una;
 	c->total_retrans++;

@@ -6,6 +6,7 @@
  * close (table L, RST-1, RST-3, RST-5, LNG-5), readiness (table P) and socket options.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -297,6 +298,7 @@ ssize_t tcp_recv(struct tcp_conn *c, const struct iovec *iov, int iovcnt, int fl
 		}
 		c->rq_bytes -= (uint32_t)copied;
 	}
+	tcp__rcv_consumed(c, (uint32_t)copied); /* window autotuning */
 	window_update(c);
 	return (ssize_t)copied;
 }
@@ -324,6 +326,7 @@ int tcp_zc_recv(struct tcp_conn *c, struct zp_zc_view *views, int max)
 		views[n].data = rte_pktmbuf_mtod(m, const void *);
 		views[n].len = len;
 		views[n].token = m;
+		tcp__rcv_consumed(c, len); /* window autotuning */
 		n++;
 	}
 	return n;
@@ -711,11 +714,15 @@ int tcp_setsockopt(struct tcp_conn *c, int level, int name, const void *val, soc
 	if (level != IPPROTO_TCP)
 		return -ENOPROTOOPT;
 	if (name == TCP_CONGESTION) {
+		char cc[TCP_CC_NAME_MAX];
+		size_t n;
+
 		if (val == NULL || len == 0)
 			return -EINVAL;
-		if (len >= 4 && memcmp(val, "reno", 4) == 0 && (len == 4 || ((const char *)val)[4] == 0))
-			return 0;
-		return -ENOENT; /* Linux: unknown algorithm */
+		n = strnlen(val, TCP_MIN((size_t)len, sizeof(cc) - 1));
+		memcpy(cc, val, n);
+		cc[n] = '\0';
+		return tcp__cc_set(c, cc); /* -ENOENT for an unknown algorithm, as Linux */
 	}
 	if (name == ZP_TCP_INFO)
 		return -ENOPROTOOPT;
@@ -767,6 +774,7 @@ static void fill_info(const struct tcp_conn *c, struct zp_tcp_info *ti)
 	ti->snd_wscale = c->snd_wscale;
 	ti->rcv_wscale = c->rcv_wscale;
 	ti->options = (uint8_t)(((c->flags & TCPF_TS_OK) ? 1 : 0) |
+				((c->flags & TCPF_SACK_OK) ? 2 : 0) |
 				((c->flags & TCPF_WS_OK) ? 4 : 0));
 	ti->rto_us = c->rto_us;
 	ti->rtt_us = c->srtt_us;
@@ -785,7 +793,7 @@ static void fill_info(const struct tcp_conn *c, struct zp_tcp_info *ti)
 	ti->bytes_received = c->bytes_in;
 	ti->snd_queue = c->sbuf_len;
 	ti->rcv_queue = c->rq_bytes;
-	memcpy(ti->congestion, "reno", 5);
+	snprintf(ti->congestion, sizeof(ti->congestion), "%s", tcp__cc_name(c));
 }
 
 static int put_int(void *val, socklen_t *len, int v)
@@ -858,12 +866,16 @@ int tcp_getsockopt(struct tcp_conn *c, int level, int name, void *val, socklen_t
 		return put_int(val, len, (int)c->keepcnt);
 	case TCP_USER_TIMEOUT:
 		return put_int(val, len, (int)c->user_timeout_ms);
-	case TCP_CONGESTION:
+	case TCP_CONGESTION: {
+		const char *cc = tcp__cc_name(c);
+		size_t n = strlen(cc) + 1;
+
 		if (val == NULL || len == NULL || *len == 0)
 			return -EINVAL;
-		memcpy(val, "reno", TCP_MIN((size_t)*len, (size_t)5));
-		*len = (socklen_t)TCP_MIN((size_t)*len, (size_t)5);
+		memcpy(val, cc, TCP_MIN((size_t)*len, n));
+		*len = (socklen_t)TCP_MIN((size_t)*len, n);
 		return 0;
+	}
 	case ZP_TCP_INFO: {
 		struct zp_tcp_info ti;
 

@@ -442,6 +442,113 @@ static void test_sockopt_defaults_at_socket_and_bind(void **state)
 	zp_close(fd);
 }
 
+/* A rule for one port that the test changes while a listener exists. */
+static struct dp_sockopt_defaults rule;
+static rte_be16_t rule_port;
+
+static void port_rule(struct dp_worker *w, rte_be16_t lport, struct dp_sockopt_defaults *d)
+{
+	(void)w;
+	if (lport == rule_port)
+		*d = rule;
+}
+
+static int sockopt_int(int fd, int level, int name)
+{
+	int v = -1;
+	socklen_t l = sizeof(v);
+
+	assert_int_equal(zp_getsockopt(fd, level, name, &v, &l), 0);
+	return v;
+}
+
+/* The peer at T->pport connects to the listener on T->lport; the accepted descriptor. */
+static int accept_from(int l, uint16_t pport)
+{
+	struct zpt_seg s;
+	int fd;
+
+	T->pport = pport;
+	T->peer_nxt = ZPT_PEER_ISS;
+	zpt_tcp_inject(T, T->peer_nxt++, 0, F_SYN, NULL, 0);
+	s = expect_seg(F_SYN | F_ACK);
+	zpt_tcp_inject(T, T->peer_nxt, s.seq + 1, F_ACK, NULL, 0);
+	fd = zp_accept(l, NULL, NULL);
+	assert_true(fd >= 0);
+	return fd;
+}
+
+static void test_sockopt_defaults_at_accept_follow_the_current_rule(void **state)
+{
+	struct linger lg;
+	socklen_t ll = sizeof(lg);
+	int l, a, b, v = 100;
+
+	(void)state;
+	memset(&rule, 0, sizeof(rule));
+	rule.nodelay = true;
+	rule.keepalive = true;
+	rule.keepidle_s = 30;
+	rule.sndbuf = 65536;
+	rule_port = RTE_BE16(9100);
+	dp_sockopt_defaults_register(port_rule);
+	l = zp_socket(AF_INET, SOCK_STREAM, 0);
+	/* The application chooses TCP_KEEPIDLE on the listener itself: that one is its own. */
+	assert_int_equal(zp_setsockopt(l, IPPROTO_TCP, TCP_KEEPIDLE, &v, sizeof(v)), 0);
+	assert_int_equal(bind_port(l, 0, 9100), 0);
+	assert_int_equal(zp_listen(l, 4), 0);
+	assert_int_equal(sockopt_int(l, IPPROTO_TCP, TCP_NODELAY), 1);
+	assert_int_equal(sockopt_int(l, SOL_SOCKET, SO_SNDBUF), 65536);
+
+	/* The rule changes while the listener exists: nodelay off, keepalive, linger, buffers. */
+	memset(&rule, 0, sizeof(rule));
+	rule.keepalive = true;
+	rule.keepidle_s = 40;
+	rule.keepcnt = 3;
+	rule.linger_on = true;
+	rule.linger_s = 0;
+	rule.rcvbuf = 1u << 20;
+	T->lport = 9100;
+	a = accept_from(l, 40001);
+	/* An accepted socket is a new socket: the current rule, except what the app set. */
+	assert_int_equal(sockopt_int(a, IPPROTO_TCP, TCP_NODELAY), 0);
+	assert_int_equal(sockopt_int(a, SOL_SOCKET, SO_KEEPALIVE), 1);
+	assert_int_equal(sockopt_int(a, IPPROTO_TCP, TCP_KEEPIDLE), 100);
+	assert_int_equal(sockopt_int(a, IPPROTO_TCP, TCP_KEEPCNT), 3);
+	assert_int_equal(sockopt_int(a, IPPROTO_TCP, TCP_KEEPINTVL), TCP_DEF_KEEPINTVL_S);
+	assert_int_equal(sockopt_int(a, SOL_SOCKET, SO_SNDBUF), TCP_SNDBUF_DEFAULT);
+	assert_int_equal(sockopt_int(a, SOL_SOCKET, SO_RCVBUF), 1 << 20);
+	assert_int_equal(zp_getsockopt(a, SOL_SOCKET, SO_LINGER, &lg, &ll), 0);
+	assert_int_equal(lg.l_onoff, 1);
+	assert_int_equal(lg.l_linger, 0);
+	/* The listener itself keeps what it had: rules never change an existing socket. */
+	assert_int_equal(sockopt_int(l, IPPROTO_TCP, TCP_NODELAY), 1);
+	assert_int_equal(sockopt_int(l, SOL_SOCKET, SO_SNDBUF), 65536);
+	assert_int_equal(sockopt_int(l, IPPROTO_TCP, TCP_KEEPCNT), TCP_DEF_KEEPCNT);
+
+	/* The rule is deleted: the next one gets the stack's own values, and the app's choice. */
+	rule_port = 0;
+	b = accept_from(l, 40002);
+	assert_int_equal(sockopt_int(b, IPPROTO_TCP, TCP_NODELAY), 0);
+	assert_int_equal(sockopt_int(b, SOL_SOCKET, SO_KEEPALIVE), 0);
+	assert_int_equal(sockopt_int(b, IPPROTO_TCP, TCP_KEEPIDLE), 100);
+	assert_int_equal(sockopt_int(b, IPPROTO_TCP, TCP_KEEPCNT), TCP_DEF_KEEPCNT);
+	assert_int_equal(sockopt_int(b, SOL_SOCKET, SO_SNDBUF), TCP_SNDBUF_DEFAULT);
+	assert_int_equal(sockopt_int(b, SOL_SOCKET, SO_RCVBUF), TCP_RCVBUF_DEFAULT);
+	assert_int_equal(zp_getsockopt(b, SOL_SOCKET, SO_LINGER, &lg, &ll), 0);
+	assert_int_equal(lg.l_onoff, 0);
+	/* An option the app sets on the accepted socket is its own from then on. */
+	v = 1;
+	assert_int_equal(zp_setsockopt(b, IPPROTO_TCP, TCP_NODELAY, &v, sizeof(v)), 0);
+	assert_int_equal(sockopt_int(b, IPPROTO_TCP, TCP_NODELAY), 1);
+
+	dp_sockopt_defaults_register(NULL);
+	zp_close(a); /* SO_LINGER 0: RST */
+	zp_close(b);
+	zp_close(l);
+	zpt_tcp_drain(T);
+}
+
 static void test_sockopt_validation(void **state)
 {
 	int v = -1, fd = zp_socket(AF_INET, SOCK_STREAM, 0);
@@ -455,7 +562,7 @@ static void test_sockopt_validation(void **state)
 	assert_int_equal(errno, EINVAL);
 	assert_int_equal(zp_setsockopt(fd, SOL_SOCKET, SO_ERROR, &v, sizeof(v)), -1);
 	assert_int_equal(errno, ENOPROTOOPT);
-	assert_int_equal(zp_setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, "cubic", 5), -1);
+	assert_int_equal(zp_setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, "vegas", 5), -1);
 	assert_int_equal(errno, ENOENT);
 	assert_int_equal(zp_setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, "reno", 4), 0);
 	assert_int_equal(zp_getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, cc, &l), 0);
@@ -485,6 +592,7 @@ int main(void)
 		TEST(test_listener_readable_when_accept_queue_non_empty),
 		TEST(test_conn_events_dump_and_drop),
 		TEST(test_sockopt_defaults_at_socket_and_bind),
+		TEST(test_sockopt_defaults_at_accept_follow_the_current_rule),
 		TEST(test_sockopt_validation),
 	};
 

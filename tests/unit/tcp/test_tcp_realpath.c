@@ -20,10 +20,14 @@
 
 #include <cmocka.h>
 
+#include <time.h>
+
 #include <rte_arp.h>
 #include <rte_ip.h>
+#include <rte_mempool.h>
 
 #include "zpt.h"
+#include "zpt_tcp.h"
 #include "tcp/tcp_priv.h"
 #include "zpath/zpath_socket.h"
 
@@ -55,6 +59,8 @@ struct kframe {
 	uint8_t flags;
 	uint16_t win;
 	bool has_mss, has_ws, has_ts;
+	uint8_t nsack;       /**< SACK blocks (RFC 2018) */
+	uint32_t sack[4][2];
 	uint16_t mss;
 	uint8_t ws;
 	uint32_t tsval, tsecr;
@@ -97,6 +103,17 @@ static void parse_tcp_opts(struct kframe *f, const uint8_t *o, unsigned n)
 				   (uint32_t)o[i + 4] << 8 | o[i + 5];
 			f->tsecr = (uint32_t)o[i + 6] << 24 | (uint32_t)o[i + 7] << 16 |
 				   (uint32_t)o[i + 8] << 8 | o[i + 9];
+			break;
+		case TCP_OPT_SACK:
+			assert_true(o[i + 1] >= 10 && (o[i + 1] - 2) % 8 == 0);
+			for (f->nsack = 0; f->nsack < (o[i + 1] - 2) / 8; f->nsack++) {
+				const uint8_t *q = o + i + 2 + 8 * f->nsack;
+
+				f->sack[f->nsack][0] = (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 |
+						       (uint32_t)q[2] << 8 | q[3];
+				f->sack[f->nsack][1] = (uint32_t)q[4] << 24 | (uint32_t)q[5] << 16 |
+						       (uint32_t)q[6] << 8 | q[7];
+			}
 			break;
 		default:
 			break;
@@ -419,6 +436,15 @@ static int conn_state(void)
 		if (v[i].rport == rte_cpu_to_be_16(P.port) && v[i].raddr == P.ip)
 			return v[i].state;
 	return -1;
+}
+
+static int zpt_tcp_state_of(int fd)
+{
+	struct zp_tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	assert_int_equal(zp_getsockopt(fd, IPPROTO_TCP, ZP_TCP_INFO, &ti, &len), 0);
+	return ti.state;
 }
 
 static int ep_wait(int ep, struct epoll_event *ev, int max)
@@ -832,6 +858,491 @@ static void test_realpath_bulk_both_ways_respects_scaled_windows(void **state)
 	assert_int_equal(zpt_drops_total(E), 0);
 }
 
+/* NOP NOP SACK with @p n blocks [b[2i], b[2i+1]) after the TS option: the peer's ACK options. */
+static unsigned put_ts_sack(uint8_t *o, const uint32_t *b, unsigned n)
+{
+	unsigned k = put_ts(o), i;
+
+	o[k++] = TCP_OPT_NOP;
+	o[k++] = TCP_OPT_NOP;
+	o[k++] = TCP_OPT_SACK;
+	o[k++] = (uint8_t)(2 + 8 * n);
+	for (i = 0; i < 2 * n; i++) {
+		uint32_t v = rte_cpu_to_be_32(b[i]);
+
+		memcpy(o + k, &v, 4);
+		k += 4;
+	}
+	return k;
+}
+
+/*
+ * Found by interop (ip_mtu drops, stalled bulk echo with losses both ways): a retransmission
+ * carries the TS option and the SACK blocks of our own receive side; the data must shrink so
+ * the frame still fits the MTU (RFC 6691). Here zpath holds out-of-order data from the peer
+ * (one SACK block to report) when three SACK duplicate ACKs start its loss recovery.
+ */
+static void test_realpath_retransmission_with_sack_blocks_fits_mtu(void **state)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = RTE_BE16(5002)};
+	struct kframe f;
+	uint8_t o[40], out[10 * 1448], gap[500];
+	uint32_t z_first, seg = 1448, b[2];
+	unsigned i, n = 0, rexmits = 0;
+	int l, fd;
+
+	(void)state;
+	peer_init(50002, 5002);
+	l = zp_socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(zp_bind(l, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(zp_listen(l, 4), 0);
+	peer_arp();
+	peer_inject(P.snd_nxt, 0, F_SYN, 64240, o, put_syn_opts(o, false), NULL, 0);
+	P.snd_nxt++;
+	zpt_poll(E);
+	assert_true(pop_frame(&f));
+	assert_int_equal(f.flags, F_SYN | F_ACK);
+	P.rcv_nxt = f.seq + 1;
+	P.z_una = f.seq + 1;
+	P.z_ws = f.ws;
+	P.ts = true;
+	P.ts_recent = f.tsval;
+	peer_send(F_ACK, NULL, 0);
+	zpt_poll(E);
+	fd = zp_accept(l, NULL, NULL);
+	assert_true(fd >= 0);
+
+	/* Ten full segments leave at once (initial window); the first one is "lost". */
+	fill(out, 0, sizeof(out));
+	assert_int_equal(zp_send(fd, out, sizeof(out), 0), (ssize_t)sizeof(out));
+	zpt_poll(E);
+	z_first = P.rcv_nxt;
+	while (pop_frame(&f)) {
+		assert_int_equal(f.len, seg);
+		n++;
+	}
+	assert_int_equal(n, 10);
+
+	/* The peer's data with a 100-byte hole: zpath queues it out of order (a block to
+	 * report) and ACKs at once. */
+	fill(gap, 0, sizeof(gap));
+	peer_inject(P.snd_nxt + 100, z_first, F_ACK, P.win, o, put_ts(o), gap, sizeof(gap));
+	zpt_poll(E);
+	assert_true(pop_frame(&f));
+	assert_int_equal(f.len, 0);
+	assert_int_equal(f.ack, P.snd_nxt);
+	assert_int_equal(f.nsack, 1);
+	assert_int_equal(f.sack[0][0], P.snd_nxt + 100);
+	assert_int_equal(f.sack[0][1], P.snd_nxt + 100 + sizeof(gap));
+	assert_false(pop_frame(&f));
+	/* Three duplicate ACKs SACKing segments 2.., 2..3, 2..4: loss recovery resends the
+	 * first segment, with the TS option and our SACK block in its header. */
+	b[0] = z_first + seg;
+	for (i = 1; i <= 3; i++) {
+		b[1] = z_first + (1 + i) * seg;
+		peer_inject(P.snd_nxt, z_first, F_ACK, P.win, o, put_ts_sack(o, b, 1), NULL, 0);
+	}
+	zpt_poll(E);
+	while (pop_frame(&f)) /* pop_frame() asserts IP total length <= MTU */
+		if (f.len > 0 && f.seq == z_first)
+			rexmits++;
+	assert_int_equal(E->w->drops[DP_DROP_IP_MTU], 0);
+	assert_int_equal(rexmits, 1);
+	zp_close(fd);
+	zp_close(l);
+	zpt_tx_drain(E);
+}
+
+/*
+ * ARP and TCP timers together: the peer does not answer ARP at first, so the resolution gives
+ * up (arp_retries requests, arp_retry_ms apart) and drops the SYN and its first retransmission
+ * (counted arp_unresolved); the next SYN retransmission starts a new resolution, the peer
+ * answers it, the SYN waiting for it goes out and the connection completes.
+ */
+static void test_realpath_connect_survives_failed_arp_resolution(void **state)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+	struct kframe f;
+	uint8_t o[40], frame[64];
+	unsigned arp_req = 0, syns = 0, ms;
+	int fd, err;
+	socklen_t el = sizeof(err);
+	size_t fl;
+
+	(void)state;
+	peer_init(80, 0);
+	fd = zp_socket(AF_INET, SOCK_STREAM, 0);
+	sin.sin_addr.s_addr = P.ip;
+	sin.sin_port = rte_cpu_to_be_16(P.port);
+	assert_int_equal(zp_connect(fd, (struct sockaddr *)&sin, sizeof(sin)), -1);
+	assert_int_equal(errno, EINPROGRESS);
+	/* 4 s of silence: ARP requests only, never a SYN on the wire. */
+	for (ms = 0; ms < 4000; ms++) {
+		zpt_advance(E, MSEC);
+		while (pop_frame(&f)) {
+			assert_int_equal(f.type, RTE_ETHER_TYPE_ARP);
+			arp_req++;
+		}
+	}
+	/* The first resolution gave up at 3 s with the SYN and its 1 s retransmission; the 3 s
+	 * retransmission started a second one. */
+	assert_true(arp_req > E->stack.tun.arp_retries);
+	assert_int_equal(E->w->drops[DP_DROP_ARP_UNRESOLVED], 2);
+	assert_int_equal(zpt_tcp_state_of(fd), ZP_TCP_SYN_SENT);
+	/* The peer answers the next request; the following SYN retransmission goes out. */
+	for (ms = 0; ms < 10000 && syns == 0; ms++) {
+		zpt_advance(E, MSEC);
+		while (pop_frame(&f)) {
+			if (f.type == RTE_ETHER_TYPE_ARP) {
+				fl = zpt_build_arp(frame, &E->stack.ifaces[0].mac, RTE_ARP_OP_REPLY,
+						   &P.mac, P.ip, &E->stack.ifaces[0].mac, P.zip);
+				zpt_inject(E, 0, frame, fl);
+				continue;
+			}
+			assert_int_equal(f.flags, F_SYN);
+			syns++;
+			P.zport = f.sport;
+			P.rcv_nxt = f.seq + 1;
+			P.ts_recent = f.tsval;
+		}
+	}
+	assert_int_equal(syns, 1);
+	peer_inject(P.snd_nxt, P.rcv_nxt, F_SYN | F_ACK, 65160, o, put_syn_opts(o, true), NULL,
+		    0);
+	P.snd_nxt++;
+	zpt_poll(E);
+	assert_true(pop_frame(&f));
+	assert_int_equal(f.flags, F_ACK);
+	assert_int_equal(zpt_tcp_state_of(fd), ZP_TCP_ESTABLISHED);
+	assert_int_equal(zp_getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el), 0);
+	assert_int_equal(err, 0);
+	zp_close(fd);
+	zpt_tx_drain(E);
+}
+
+/* ---- connect() among many connections (zpt_tcp harness: segments at the engine's seam) ---- */
+
+static struct zpt_tcp *TT;
+
+static int setup_tcp(void **state)
+{
+	(void)state;
+	TT = zpt_tcp_new();
+	return 0;
+}
+
+static int teardown_tcp(void **state)
+{
+	(void)state;
+	zpt_tcp_free(TT);
+	TT = NULL;
+	return 0;
+}
+
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * SEC + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Found by interop (zpath <-> zpath over memif, 770 connections/s, a third of the client's
+ * CPU in port_in_use()): choosing an ephemeral port walked every connection block of the
+ * worker for each candidate port, so with the tens of thousands of TIME_WAIT blocks a busy
+ * server or client holds, every connect() cost milliseconds. It must not depend on how many
+ * connections the worker holds.
+ */
+static void test_connect_port_choice_does_not_walk_every_connection(void **state)
+{
+	const unsigned n_tw = 20000, n_conn = 2000;
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = RTE_BE16(80)};
+	struct zpt_seg sg;
+	uint64_t t0, cpu;
+	unsigned i;
+	int l, fd;
+	static int fds[2000];
+
+	(void)state;
+	l = zp_socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(zp_bind(l, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(zp_listen(l, 64), 0);
+	TT->lport = 80;
+	/* n_tw connections to our listener, each closed by us first: TIME_WAIT. */
+	for (i = 0; i < n_tw; i++) {
+		TT->pport = (uint16_t)(10000 + i);
+		zpt_tcp_inject(TT, 1000, 0, TCP_FLAG_SYN, NULL, 0);
+		assert_true(zpt_tcp_pop(TT, &sg));
+		zpt_tcp_inject(TT, 1001, sg.seq + 1, TCP_FLAG_ACK, NULL, 0);
+		fd = zp_accept(l, NULL, NULL);
+		assert_true(fd >= 0);
+		assert_int_equal(zp_close(fd), 0);
+		zpt_tcp_inject(TT, 1001, sg.seq + 2, TCP_FLAG_FIN | TCP_FLAG_ACK, NULL, 0);
+		zpt_tcp_drain(TT);
+	}
+	assert_int_equal(zpt_tcp_conns(TT), n_tw + 1);
+	/* Now connect() n_conn times (the SYNs are simply not answered). */
+	sin.sin_addr.s_addr = TT->peer;
+	t0 = thread_cpu_ns();
+	for (i = 0; i < n_conn; i++) {
+		fds[i] = zp_socket(AF_INET, SOCK_STREAM, 0);
+		assert_true(fds[i] >= 0);
+		sin.sin_port = rte_cpu_to_be_16((uint16_t)(7000 + i % 4));
+		assert_int_equal(zp_connect(fds[i], (struct sockaddr *)&sin, sizeof(sin)), -1);
+		assert_int_equal(errno, EINPROGRESS);
+		zpt_tcp_drain(TT);
+	}
+	cpu = thread_cpu_ns() - t0;
+	print_message("%u connect() with %u TIME_WAIT blocks: %.1f ms CPU\n", n_conn, n_tw,
+		      (double)cpu / 1e6);
+	assert_true(cpu < 60 * MSEC); /* ~3 ms when O(1); ~300 ms when it walks the list */
+	for (i = 0; i < n_conn; i++)
+		assert_int_equal(zp_close(fds[i]), 0);
+	zp_close(l);
+}
+
+/* ---- windows between two zpath stacks (found zpath <-> zpath over memif, 100 connections
+ * echoing 4 MiB each: both stalled with full receive queues and an ACK storm) ------------- */
+
+/*
+ * The peer's window is anchored at the ACK that carried it (RFC 9293: SND.WL2 + SND.WND). A
+ * retransmitted segment (an older SEG.SEQ, so it may not update the window) that acknowledges
+ * new data must not slide the right edge along with SND.UNA: here the peer closed its window
+ * on that very segment, and nothing more may be sent (Linux tcp_may_update_window takes the
+ * window of any ACK that advances SND.UNA).
+ */
+static void test_window_edge_does_not_slide_with_an_old_segment_acking_new_data(void **state)
+{
+	static uint8_t out[8000], in[100];
+	struct zpt_seg sg;
+	uint32_t una, sent = 0;
+	int fd;
+
+	(void)state;
+	fd = zpt_tcp_client(TT);
+	una = TT->our_iss + 1;
+	/* Segment A [1001, 1101) is lost; B [1101, 1201) arrives with a window of 8 segments
+	 * (the peer sent no MSS option: 536 bytes). */
+	memset(in, 'b', sizeof(in));
+	zpt_tcp_inject_full(TT, TT->peer_nxt + 100, una, TCP_FLAG_ACK, 8 * 536, NULL, 0, in, 100);
+	zpt_tcp_drain(TT); /* the duplicate ACK for the hole */
+	assert_int_equal(zp_send(fd, out, sizeof(out), 0), (ssize_t)sizeof(out));
+	while (zpt_tcp_pop(TT, &sg))
+		sent += sg.len;
+	assert_int_equal(sent, 8 * 536);
+	/* A is retransmitted, acknowledges all of it and closes the window. */
+	zpt_tcp_inject_full(TT, TT->peer_nxt, una + 8 * 536, TCP_FLAG_ACK, 0, NULL, 0, in, 100);
+	while (zpt_tcp_pop(TT, &sg)) {
+		assert_int_equal(sg.len, 0); /* only the ACK of A and B */
+		assert_int_equal(sg.ack, TT->peer_nxt + 200);
+	}
+	zp_close(fd);
+}
+
+/*
+ * After a zero-window probe SND.NXT lies one byte past the peer's window; an ACK we send then
+ * must still carry a sequence number the peer accepts (Linux tcp_acceptable_seq: SND.NXT if
+ * inside the window, else its right edge), or a zero-window peer drops it with the
+ * acknowledgement it carries.
+ */
+static void test_pure_ack_sequence_stays_inside_the_peers_window(void **state)
+{
+	uint8_t in[100];
+	struct zpt_seg sg;
+	uint32_t una;
+	int fd;
+
+	(void)state;
+	TT->peer_win = 0;
+	fd = zpt_tcp_client(TT);
+	una = TT->our_iss + 1;
+	assert_int_equal(zp_send(fd, "abc", 3, 0), 3);
+	zpt_tcp_advance(TT, 2 * SEC);
+	assert_true(zpt_tcp_pop(TT, &sg)); /* the probe: one byte past the window */
+	assert_int_equal(sg.len, 1);
+	assert_int_equal(sg.seq, una);
+	zpt_tcp_drain(TT);
+	/* The peer sends data, its window still closed: our ACK must sit at its right edge. */
+	memset(in, 'x', sizeof(in));
+	zpt_tcp_peer_send(TT, una, in, sizeof(in));
+	assert_true(zpt_tcp_pop(TT, &sg));
+	assert_int_equal(sg.len, 0);
+	assert_int_equal(sg.ack, TT->peer_nxt);
+	assert_int_equal(sg.seq, una); /* not una + 1 */
+	zp_close(fd);
+}
+
+/*
+ * RFC 9293 §3.10.7.4: with a zero receive window no data is acceptable, "but special
+ * allowance should be made to accept valid ACKs": a zero-window probe at RCV.NXT still
+ * acknowledges our data (Linux accepts SEG.SEQ = RCV.NXT + RCV.WND); its byte is dropped and
+ * answered with an ACK of the closed window.
+ */
+static void test_zero_window_still_takes_the_ack_of_a_probe(void **state)
+{
+	uint8_t in[1024];
+	struct zp_tcp_info ti;
+	socklen_t tl = sizeof(ti);
+	struct tcp_conn *c;
+	struct zpt_seg sg;
+	uint32_t una;
+	int fd;
+
+	(void)state;
+	fd = zpt_tcp_client(TT);
+	una = TT->our_iss + 1;
+	c = TAILQ_FIRST(&tcp__engine(TT->w)->conns);
+	c->rcvbuf = 1024; /* the peer fills our window with 1024 bytes nobody reads */
+	c->rcv_adv = c->rcv_nxt + 1024;
+	memset(in, 'y', sizeof(in));
+	zpt_tcp_peer_send(TT, una, in, sizeof(in));
+	assert_true(zpt_tcp_pop(TT, &sg));
+	assert_int_equal(sg.win, 0);
+	assert_int_equal(zp_send(fd, "hello", 5, 0), 5);
+	assert_true(zpt_tcp_pop(TT, &sg));
+	assert_int_equal(sg.len, 5);
+	/* The peer probes our closed window and acknowledges "hello" on the probe. */
+	zpt_tcp_inject(TT, TT->peer_nxt, una + 5, TCP_FLAG_ACK, "z", 1);
+	assert_int_equal(zp_getsockopt(fd, IPPROTO_TCP, ZP_TCP_INFO, &ti, &tl), 0);
+	assert_int_equal(ti.unacked, 0);
+	assert_int_equal(ti.rcv_queue, 1024); /* the probe byte was not taken */
+	assert_true(zpt_tcp_pop(TT, &sg));
+	assert_int_equal(sg.ack, TT->peer_nxt);
+	assert_int_equal(sg.win, 0);
+	zp_close(fd);
+}
+
+/*
+ * Two stacks that each find the other's pure ACKs unacceptable answer each other forever (an
+ * ACK war, ~1 M segments/s each way over memif). As Linux (tcp_oow_rate_limited) does, an
+ * unacceptable segment without data is answered only within a small per-connection budget;
+ * one with data is always answered.
+ */
+static void test_unacceptable_pure_acks_are_answered_within_a_budget(void **state)
+{
+	unsigned i, acks;
+	int fd;
+
+	(void)state;
+	fd = zpt_tcp_client(TT);
+	zpt_tcp_drain(TT);
+	for (i = 0; i < 1000; i++) /* far beyond our window */
+		zpt_tcp_inject(TT, TT->peer_nxt + 10000000u, TT->our_iss + 1, TCP_FLAG_ACK, NULL, 0);
+	acks = zpt_tcp_drain(TT);
+	assert_true(acks >= 1 && acks <= 10);
+	zpt_tcp_inject(TT, TT->peer_nxt + 10000000u, TT->our_iss + 1, TCP_FLAG_ACK, "d", 1);
+	assert_int_equal(zpt_tcp_drain(TT), 1);
+	zp_close(fd);
+}
+
+/*
+ * A pure ACK whose SEG.SEQ is the right edge of our window (what Linux sends after probing
+ * us: tcp_acceptable_seq) is acceptable, as Linux's tcp_sequence() takes it: dropping it
+ * would drop the acknowledgement it carries.
+ */
+static void test_ack_at_the_right_edge_of_our_window_is_taken(void **state)
+{
+	struct zp_tcp_info ti;
+	socklen_t tl = sizeof(ti);
+	struct zpt_seg sg;
+	uint32_t una;
+	int fd;
+
+	(void)state;
+	fd = zpt_tcp_client(TT);
+	una = TT->our_iss + 1;
+	assert_int_equal(zp_send(fd, "hello", 5, 0), 5);
+	assert_true(zpt_tcp_pop(TT, &sg));
+	assert_int_equal(sg.len, 5);
+	/* No window scaling here: the field is the window. */
+	zpt_tcp_inject(TT, TT->peer_nxt + sg.win, una + 5, TCP_FLAG_ACK, NULL, 0);
+	assert_int_equal(zp_getsockopt(fd, IPPROTO_TCP, ZP_TCP_INFO, &ti, &tl), 0);
+	assert_int_equal(ti.unacked, 0);
+	zp_close(fd);
+}
+
+/*
+ * A retransmission is not held back by Nagle or sender SWS avoidance (BSD tcp_output sends
+ * whenever SND.NXT < SND.MAX): after a timeout into a window now smaller than one segment,
+ * the first bytes go out again; holding them would wait for a window that only opens once
+ * those very bytes are acknowledged.
+ */
+static void test_retransmission_into_a_small_window_is_not_held_back(void **state)
+{
+	static uint8_t out[4 * 536];
+	struct zpt_seg sg;
+	uint32_t una, got = 0;
+	unsigned n = 0;
+	int fd;
+
+	(void)state;
+	fd = zpt_tcp_client(TT);
+	una = TT->our_iss + 1;
+	assert_int_equal(zp_send(fd, out, sizeof(out), 0), (ssize_t)sizeof(out));
+	while (zpt_tcp_pop(TT, &sg))
+		n++;
+	assert_int_equal(n, 4);
+	/* Nothing is acknowledged and the peer's window is now 300 bytes. */
+	zpt_tcp_inject_full(TT, TT->peer_nxt, una, TCP_FLAG_ACK, 300, NULL, 0, NULL, 0);
+	zpt_tcp_drain(TT);
+	zpt_tcp_advance(TT, 3 * SEC);
+	while (zpt_tcp_pop(TT, &sg))
+		if (sg.seq == una && sg.len > 0)
+			got = sg.len;
+	assert_int_equal(got, 300);
+	zp_close(fd);
+}
+
+/*
+ * Found zpath <-> zpath over memif with 400 echo connections: the receive queues of readers
+ * that fell behind took every mbuf of the server's pool, so it could no longer receive the
+ * ACKs that would have let them catch up (nor send): both sides stalled for good. Payload is
+ * no longer queued while the pool is low (counted rcv_pool_low; the peer resends it), and
+ * the acknowledgement such a segment carries still counts.
+ */
+static void test_low_mbuf_pool_drops_payload_but_takes_the_ack(void **state)
+{
+	static struct rte_mbuf *held[4096];
+	struct rte_mempool *mp = TT->w->pool;
+	struct zp_tcp_info ti;
+	socklen_t tl = sizeof(ti);
+	struct zpt_seg sg;
+	unsigned n = 0, i;
+	uint32_t una;
+	uint8_t in[100], buf[200];
+	int fd;
+
+	(void)state;
+	fd = zpt_tcp_client(TT);
+	una = TT->our_iss + 1;
+	assert_int_equal(zp_send(fd, "hello", 5, 0), 5);
+	zpt_tcp_drain(TT);
+	/* Something else holds all but a sixth of the pool. */
+	while (rte_mempool_avail_count(mp) > mp->size / 6)
+		held[n++] = rte_pktmbuf_alloc(mp);
+	/* The engine looks at the pool once every 32 segments: pass enough pure ACKs. */
+	for (i = 0; i < 32; i++)
+		zpt_tcp_inject(TT, TT->peer_nxt, una, TCP_FLAG_ACK, NULL, 0);
+	memset(in, 'p', sizeof(in));
+	zpt_tcp_inject(TT, TT->peer_nxt, una + 5, TCP_FLAG_ACK | TCP_FLAG_PSH, in, sizeof(in));
+	assert_int_equal(zpt_tcp_drop(TT, "rcv_pool_low"), 1);
+	assert_int_equal(zp_getsockopt(fd, IPPROTO_TCP, ZP_TCP_INFO, &ti, &tl), 0);
+	assert_int_equal(ti.unacked, 0); /* the ACK of "hello" counted */
+	assert_int_equal(ti.rcv_queue, 0);
+	assert_true(zpt_tcp_pop(TT, &sg)); /* a duplicate ACK asks for the bytes again */
+	assert_int_equal(sg.ack, TT->peer_nxt);
+	zpt_tcp_drain(TT);
+	for (i = 0; i < n; i++)
+		rte_pktmbuf_free(held[i]);
+	for (i = 0; i < 32; i++)
+		zpt_tcp_inject(TT, TT->peer_nxt, una + 5, TCP_FLAG_ACK, NULL, 0);
+	zpt_tcp_peer_send(TT, una + 5, in, sizeof(in)); /* the peer resends */
+	assert_int_equal(zp_recv(fd, buf, sizeof(buf), 0), (ssize_t)sizeof(in));
+	zpt_tcp_drain(TT);
+	zp_close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -841,6 +1352,28 @@ int main(void)
 			test_realpath_active_open_waits_for_arp_then_passive_close, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_realpath_bulk_both_ways_respects_scaled_windows,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_realpath_retransmission_with_sack_blocks_fits_mtu, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_realpath_connect_survives_failed_arp_resolution,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_connect_port_choice_does_not_walk_every_connection,
+						setup_tcp, teardown_tcp),
+		cmocka_unit_test_setup_teardown(
+			test_window_edge_does_not_slide_with_an_old_segment_acking_new_data, setup_tcp,
+			teardown_tcp),
+		cmocka_unit_test_setup_teardown(test_pure_ack_sequence_stays_inside_the_peers_window,
+						setup_tcp, teardown_tcp),
+		cmocka_unit_test_setup_teardown(test_zero_window_still_takes_the_ack_of_a_probe,
+						setup_tcp, teardown_tcp),
+		cmocka_unit_test_setup_teardown(test_unacceptable_pure_acks_are_answered_within_a_budget,
+						setup_tcp, teardown_tcp),
+		cmocka_unit_test_setup_teardown(test_ack_at_the_right_edge_of_our_window_is_taken,
+						setup_tcp, teardown_tcp),
+		cmocka_unit_test_setup_teardown(
+			test_retransmission_into_a_small_window_is_not_held_back, setup_tcp,
+			teardown_tcp),
+		cmocka_unit_test_setup_teardown(test_low_mbuf_pool_drops_payload_but_takes_the_ack,
+						setup_tcp, teardown_tcp),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
