@@ -18,6 +18,7 @@
 #include <rte_telemetry.h>
 
 #include "ctl_priv.h"
+#include "tcp/tcp.h"
 #include "zpath/zpath.h"
 
 static pthread_mutex_t tele_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -75,7 +76,31 @@ static int tele_info(const char *cmd, const char *params, struct rte_tel_data *d
 	return 0;
 }
 
-/* /zpath/stats and /zpath/drops: totals, or one worker with ",N". */
+/* The TCP engine's statistics or drop reasons (dataplane/tcp), summed like the others, as a
+ * "tcp" dict inside the reply (as in zpathctl stats --json). */
+static void tele_tcp(const struct dp_stack *s, int w, bool drops, struct rte_tel_data *d)
+{
+	unsigned k, n = drops ? tcp_drop_count() : tcp_stat_count();
+	struct rte_tel_data *c = rte_tel_data_alloc();
+	uint16_t i;
+
+	if (c == NULL)
+		return;
+	rte_tel_data_start_dict(c);
+	for (k = 0; k < n; k++) {
+		uint64_t v = 0;
+
+		for (i = 0; i < s->nb_workers; i++)
+			if (w < 0 || i == w)
+				v += drops ? tcp_drop_get(s->workers[i], k)
+					   : tcp_stat_get(s->workers[i], k);
+		rte_tel_data_add_dict_u64(c, drops ? tcp_drop_name(k) : tcp_stat_name(k), v);
+	}
+	if (rte_tel_data_add_dict_container(d, "tcp", c, 0) != 0)
+		rte_tel_data_free(c);
+}
+
+/* /zpath/stats and /zpath/drops: totals, or one worker with ",N"; the TCP engine's under "tcp". */
 static int tele_counters(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	bool drops = strcmp(cmd, "/zpath/drops") == 0;
@@ -119,6 +144,7 @@ static int tele_counters(const char *cmd, const char *params, struct rte_tel_dat
 							__ATOMIC_RELAXED);
 		rte_tel_data_add_dict_u64(d, "ctl_conn_events_lost", lost);
 	}
+	tele_tcp(s, w, drops, d);
 	ctl_telemetry_unlock();
 	return 0;
 }
@@ -291,9 +317,11 @@ int ctl_telemetry_register(void)
 	} eps[] = {
 		{"/zpath/info", tele_info, "zpath instance, version, uptime. No parameters"},
 		{"/zpath/stats", tele_counters,
-		 "zpath per-worker statistics summed; parameter: worker id for one worker"},
+		 "zpath per-worker statistics summed, TCP's under \"tcp\"; "
+		 "parameter: worker id for one worker"},
 		{"/zpath/drops", tele_counters,
-		 "zpath drop reasons summed; parameter: worker id for one worker"},
+		 "zpath drop reasons summed, TCP's under \"tcp\"; "
+		 "parameter: worker id for one worker"},
 		{"/zpath/workers", tele_workers,
 		 "zpath workers: lcore, loops, packets. No parameters"},
 		{"/zpath/ports", tele_ports, "zpath ports: address, MTU, link. No parameters"},

@@ -30,6 +30,7 @@
 
 #include "ctl.h"
 #include "ctl_priv.h"
+#include "tcp/tcp.h"
 #include "zpath/zpath.h"
 
 #define CTL_EV_RING_SIZE   8192
@@ -408,16 +409,42 @@ static struct json_object *counters_obj(const uint64_t *drops, const uint64_t *s
 	return o;
 }
 
+/* The TCP engine's counters (dataplane/tcp) of one worker or the total: {"stats": {...},
+ * "drops": {...}} by the names of TCP_STAT_LIST / TCP_DROP_LIST; @p v holds the
+ * tcp_stat_count() statistics, then the tcp_drop_count() drop reasons. */
+static struct json_object *tcp_counters_obj(const uint64_t *v)
+{
+	struct json_object *o = json_object_new_object(), *s, *d;
+	unsigned k, ns = tcp_stat_count();
+
+	s = json_object_new_object();
+	for (k = 0; k < ns; k++)
+		add_u64(s, tcp_stat_name(k), v[k]);
+	d = json_object_new_object();
+	for (k = 0; k < tcp_drop_count(); k++)
+		add_u64(d, tcp_drop_name(k), v[ns + k]);
+	json_object_object_add(o, "stats", s);
+	json_object_object_add(o, "drops", d);
+	return o;
+}
+
 static struct json_object *cmd_stats(void)
 {
-	struct json_object *o = ctl_reply_ok("stats"), *ws, *help, *hs, *hd, *cj, *tj;
+	struct json_object *o, *ws, *help, *hs, *hd, *ht, *cj, *tj;
 	const struct dp_stack *s = ctl.stack;
 	uint64_t td[DP_DROP_MAX] = {0}, ts[DP_STAT_MAX] = {0}, tev = 0, tlost = 0;
+	unsigned ntcp_s = tcp_stat_count(), ntcp = ntcp_s + tcp_drop_count(), j;
+	uint64_t *ttcp = calloc(2 * (size_t)ntcp, sizeof(*ttcp)), *wtcp = ttcp + ntcp;
 	uint16_t i;
 	int k;
 
-	if (o == NULL)
+	if (ttcp == NULL)
 		return NULL;
+	o = ctl_reply_ok("stats");
+	if (o == NULL) {
+		free(ttcp);
+		return NULL;
+	}
 	ws = json_object_new_array();
 	for (i = 0; i < s->nb_workers; i++) {
 		const struct dp_worker *w = s->workers[i];
@@ -431,13 +458,20 @@ static struct json_object *cmd_stats(void)
 			ts[k] += st[k] = __atomic_load_n(&w->stats[k], __ATOMIC_RELAXED);
 		tev += ev = __atomic_load_n(&wstats[i].events, __ATOMIC_RELAXED);
 		tlost += lost = __atomic_load_n(&wstats[i].events_lost, __ATOMIC_RELAXED);
+		/* The engine's counters: the same single writer, tcp_*_get() load them relaxed. */
+		for (j = 0; j < ntcp; j++)
+			ttcp[j] += wtcp[j] =
+				j < ntcp_s ? tcp_stat_get(w, j) : tcp_drop_get(w, j - ntcp_s);
 		wj = counters_obj(d, st, ev, lost);
+		json_object_object_add(wj, "tcp", tcp_counters_obj(wtcp));
 		json_object_object_add(wj, "id", json_object_new_int(i));
 		json_object_array_add(ws, wj);
 	}
 	json_object_object_add(o, "workers", ws);
 	tj = counters_obj(td, ts, tev, tlost);
+	json_object_object_add(tj, "tcp", tcp_counters_obj(ttcp));
 	json_object_object_add(o, "total", tj);
+	free(ttcp);
 	help = json_object_new_object();
 	hs = json_object_new_object();
 	for (k = 0; k < DP_STAT_MAX; k++)
@@ -447,6 +481,16 @@ static struct json_object *cmd_stats(void)
 		add_str(hd, dp_drop_name((enum dp_drop)k), dp_drop_help((enum dp_drop)k));
 	json_object_object_add(help, "stats", hs);
 	json_object_object_add(help, "drops", hd);
+	ht = json_object_new_object();
+	hs = json_object_new_object();
+	for (j = 0; j < ntcp_s; j++)
+		add_str(hs, tcp_stat_name(j), tcp_stat_help(j));
+	hd = json_object_new_object();
+	for (j = 0; j < ntcp - ntcp_s; j++)
+		add_str(hd, tcp_drop_name(j), tcp_drop_help(j));
+	json_object_object_add(ht, "stats", hs);
+	json_object_object_add(ht, "drops", hd);
+	json_object_object_add(help, "tcp", ht);
 	json_object_object_add(o, "help", help);
 	cj = json_object_new_object();
 	add_u64(cj, "requests", ctl.cnt.requests);

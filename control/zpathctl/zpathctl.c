@@ -532,49 +532,63 @@ static void on_sigint(int sig)
 	interrupted = 1;
 }
 
-/* One section ("stats" or "drops") as a table: a row per counter, a column per worker. */
-static void stats_section(struct json_object *o, const char *section, bool all,
+/* The counters of @p x (a worker or the total): the dataplane's "stats" / "drops", or with
+ * @p group "tcp" the TCP engine's. */
+static struct json_object *stats_of(struct json_object *x, const char *group, const char *section)
+{
+	return jget(group != NULL ? jget(x, group) : x, section);
+}
+
+/* One section ("stats" or "drops") as a table: a row per counter, a column per worker. The
+ * TCP engine's sections (@p group "tcp") name their rows "tcp.NAME". */
+static void stats_section(struct json_object *o, const char *group, const char *section, bool all,
 			  struct json_object *prev, double interval)
 {
-	struct json_object *workers = jget(o, "workers"), *total = jget(jget(o, "total"), section);
-	struct json_object *help = jget(jget(o, "help"), section);
+	struct json_object *workers = jget(o, "workers");
+	struct json_object *total = stats_of(jget(o, "total"), group, section);
+	struct json_object *help = stats_of(jget(o, "help"), group, section);
 	size_t nw = workers != NULL ? json_object_array_length(workers) : 0, i;
+	bool drops = strcmp(section, "drops") == 0;
+	const char *pfx = group != NULL ? "tcp." : "";
 	char spec[512];
 	struct tbl t;
 	int col;
 
-	snprintf(spec, sizeof(spec), "%s",
-		 strcmp(section, "drops") == 0 ? "DROP REASON" : "COUNTER");
+	if (total == NULL)
+		return;
+	snprintf(spec, sizeof(spec), "%s%s", group != NULL ? "TCP " : "",
+		 drops ? "DROP REASON" : "COUNTER");
 	for (i = 0; i < nw; i++)
 		snprintf(spec + strlen(spec), sizeof(spec) - strlen(spec), ",>W%zu", i);
 	snprintf(spec + strlen(spec), sizeof(spec) - strlen(spec), ",>TOTAL%s%s",
-		 prev != NULL ? ",>PER-SEC" : "", strcmp(section, "drops") == 0 ? ",MEANING" : "");
+		 prev != NULL ? ",>PER-SEC" : "", drops ? ",MEANING" : "");
 	tbl_init(&t, spec);
-	if (total == NULL)
-		return;
 	json_object_object_foreach(total, key, val)
 	{
 		uint64_t v = json_object_get_uint64(val);
 
-		if (!all && v == 0 && strcmp(section, "drops") == 0)
+		if (!all && v == 0 && drops)
 			continue;
 		tbl_row(&t);
-		tbl_set(&t, 0, "%s", key);
-		for (i = 0; i < nw; i++)
+		tbl_set(&t, 0, "%s%s", pfx, key);
+		for (i = 0; i < nw; i++) {
+			struct json_object *wi = json_object_array_get_idx(workers, i);
+
 			tbl_set(&t, (int)i + 1, "%" PRIu64,
-				ju64(jget(json_object_array_get_idx(workers, i), section), key));
+				ju64(stats_of(wi, group, section), key));
+		}
 		col = (int)nw + 1;
 		tbl_set(&t, col++, "%" PRIu64, v);
 		if (prev != NULL) {
-			uint64_t p = ju64(jget(jget(prev, "total"), section), key);
+			uint64_t p = ju64(stats_of(jget(prev, "total"), group, section), key);
 
 			tbl_set(&t, col++, "%.0f", v >= p ? (double)(v - p) / interval : 0.0);
 		}
-		if (strcmp(section, "drops") == 0)
+		if (drops)
 			tbl_set(&t, col, "%s", jstr(help, key));
 	}
-	if (t.nrow == 0 && strcmp(section, "drops") == 0) {
-		printf("no drops\n");
+	if (t.nrow == 0 && drops) {
+		printf("no %sdrops\n", group != NULL ? "TCP " : "");
 		tbl_free(&t);
 		return;
 	}
@@ -588,9 +602,15 @@ static void stats_print(struct json_object *o, bool all, struct json_object *pre
 	uint64_t ev = 0, lost = 0;
 	size_t i;
 
-	stats_section(o, "stats", all, prev, iv);
+	stats_section(o, NULL, "stats", all, prev, iv);
 	printf("\n");
-	stats_section(o, "drops", all, prev, iv);
+	stats_section(o, NULL, "drops", all, prev, iv);
+	if (jget(jget(o, "total"), "tcp") != NULL) {
+		printf("\n");
+		stats_section(o, "tcp", "stats", all, prev, iv);
+		printf("\n");
+		stats_section(o, "tcp", "drops", all, prev, iv);
+	}
 	for (i = 0; wk != NULL && i < json_object_array_length(wk); i++) {
 		struct json_object *cw = jget(json_object_array_get_idx(wk, i), "ctl");
 

@@ -4,7 +4,7 @@
  * TCP engine on the harness's worker, a scripted peer): the monitoring stream reports the
  * connection's open and its close with how and why it ended, netstat lists it from the worker's
  * dump with the id the stream gave, a LIST subscriber sees it as existing, and conn drop resets
- * it on its worker.
+ * it on its worker; stats report the TCP engine's statistics and drop reasons with their values.
  */
 #include <errno.h>
 #include <poll.h>
@@ -265,11 +265,75 @@ static void test_ctl_sees_a_real_connection_open_listed_and_dropped(void **state
 	close(sub);
 }
 
+static uint64_t tcp_counter(struct json_object *o, const char *section, const char *name)
+{
+	struct json_object *v = field(field(field(o, "tcp"), section), name);
+
+	if (v == NULL)
+		fail_msg("no tcp.%s.%s", section, name);
+	return json_object_get_uint64(v);
+}
+
+static void test_ctl_stats_report_the_tcp_engine_counters(void **state)
+{
+	struct json_object *o, *w0, *total, *help;
+	struct zpt_seg seg;
+	int fd, lfd, ctl;
+
+	(void)state;
+	/* One passive open, then a SYN to a port nothing listens on: RST, drop no_conn. */
+	fd = zpt_tcp_server(t, 80, &lfd);
+	t->lport = 81;
+	zpt_tcp_inject(t, 5000, 0, TCP_FLAG_SYN, NULL, 0);
+	assert_true(zpt_tcp_pop(t, &seg));
+	assert_true(seg.flags & TCP_FLAG_RST);
+	t->lport = 80;
+	assert_int_equal(zpt_tcp_stat(t, "passive_opens"), 1);
+	assert_int_equal(zpt_tcp_drop(t, "no_conn"), 1);
+
+	ctl = connect_to(sock_path);
+	o = request(ctl, "{\"cmd\":\"stats\"}\n");
+	assert_true(json_object_get_boolean(field(o, "ok")));
+	w0 = json_object_array_get_idx(field(o, "workers"), 0);
+	total = field(o, "total");
+	/* Per worker and in the total, next to the dataplane's counters, by the engine's names. */
+	assert_int_equal(tcp_counter(w0, "stats", "passive_opens"), 1);
+	assert_int_equal(tcp_counter(total, "stats", "passive_opens"), 1);
+	assert_int_equal(tcp_counter(w0, "stats", "conn_established"), 1);
+	assert_int_equal(tcp_counter(w0, "drops", "no_conn"), 1);
+	assert_int_equal(tcp_counter(total, "drops", "no_conn"), 1);
+	assert_int_equal(tcp_counter(w0, "stats", "rst_out"), zpt_tcp_stat(t, "rst_out"));
+	assert_int_equal(tcp_counter(total, "stats", "segs_in"), zpt_tcp_stat(t, "segs_in"));
+	assert_int_equal(tcp_counter(total, "stats", "segs_out"), zpt_tcp_stat(t, "segs_out"));
+	assert_true(zpt_tcp_stat(t, "segs_in") >= 3);
+	/* Every counter of the engine, each with its help text. */
+	assert_int_equal(json_object_object_length(field(field(total, "tcp"), "stats")),
+			 tcp_stat_count());
+	assert_int_equal(json_object_object_length(field(field(total, "tcp"), "drops")),
+			 tcp_drop_count());
+	help = field(field(o, "help"), "tcp");
+	assert_string_equal(json_object_get_string(field(field(help, "drops"), "no_conn")),
+			    tcp_drop_help(3));
+	assert_string_equal(tcp_drop_name(3), "no_conn");
+	assert_non_null(field(field(help, "stats"), "passive_opens"));
+	/* The dataplane's own sections are unchanged. */
+	assert_non_null(field(field(total, "stats"), "rx_packets"));
+	assert_non_null(field(field(total, "drops"), "ip_csum"));
+	json_object_put(o);
+
+	zp_close(fd);
+	zp_close(lfd);
+	zpt_tcp_drain(t);
+	close(ctl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
 			test_ctl_sees_a_real_connection_open_listed_and_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ctl_stats_report_the_tcp_engine_counters,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
