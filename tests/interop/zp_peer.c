@@ -8,6 +8,8 @@
  *   zp_peer [EAL args] -- -c zpath.ini [-q] -- client --connect A.B.C.D:P [--bind-port P]
  *                                              [--conns N] --steps LIST [--timeout S]
  *                                              [--start-delay MS]
+ *   zp_peer [EAL args] -- -c zpath.ini [-q] -- server --port P --hold [--greet N]
+ *                                              [--late-listen P2:FILE]
  *
  * A server accepts N connections one after the other, a client makes N connections one after
  * the other; on each, the comma-separated steps run in order (the same step language as the
@@ -32,6 +34,17 @@
  *                  with SO_REUSEADDR cannot connect to the same peer address and port: the
  *                  4-tuple is still in use (REU-4, EADDRNOTAVAIL)
  *
+ * --hold (server, instead of --steps): serve any number of connections at once until the
+ * process is stopped (SIGTERM): on each, send --greet N bytes, then echo what arrives; at end
+ * of stream shut down writing and close; a failing recv (ECONNRESET, ECONNABORTED, ...) just
+ * closes. --late-listen P2:FILE also listens on port P2, from the moment FILE exists (so that
+ * socket-option defaults set meanwhile by zpathctl apply to it). One line per event on stderr:
+ *   zp_peer: hold: listening port=P nodelay=.. keepalive=.. keepidle=.. keepintvl=..
+ *            keepcnt=.. sndbuf=.. rcvbuf=.. linger=..
+ *   zp_peer: hold: open fd=F local=A:P peer=A:P nodelay=.. (the same options)
+ *   zp_peer: hold: end fd=F local=A:P peer=A:P rx=N tx=N how=eof|ECONNRESET|...
+ * (peer-visible effects only; the summary counts bytes over all connections, no hashes).
+ *
  * Output: progress on stderr, one summary line on stdout
  *   zp_peer: result=ok conns=1 rx_bytes=.. rx_sha256=.. tx_bytes=.. tx_sha256=..
  * (result=fail reason="..." on failure). Hashes cover all connections in order.
@@ -47,6 +60,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 
@@ -92,6 +106,10 @@ struct peer {
 	unsigned start_delay_ms; /**< client: let ARP and the peer settle before connecting */
 	uint64_t seed;
 	bool quiet;
+	bool hold;	    /**< server: --hold */
+	uint64_t greet;	    /**< --hold: bytes sent on each new connection */
+	uint16_t late_port; /**< --hold: second listener, once late_file exists */
+	const char *late_file;
 	struct step_list steps, after;
 
 	/* State. */
@@ -718,6 +736,235 @@ static int client(void)
 	return P.failed ? -1 : 0;
 }
 
+/* ---- --hold ------------------------------------------------------------------------------ */
+
+#define HOLD_FDS 1024
+
+struct hold_conn {
+	bool used, listener;
+	uint64_t rx, tx;
+	struct sockaddr_in local, peer;
+};
+
+static struct hold_conn hold_tab[HOLD_FDS];
+static int hold_wep = -1; /**< waits for send space on one socket */
+
+static const char *sin_str(const struct sockaddr_in *a, char *buf, size_t len)
+{
+	char ip[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip));
+	snprintf(buf, len, "%s:%u", ip, ntohs(a->sin_port));
+	return buf;
+}
+
+/* The options an application would read back, for the log line of a socket. */
+static void hold_opts(int fd, char *buf, size_t len)
+{
+	int nodelay = -1, keepalive = -1, idle = -1, intvl = -1, cnt = -1, sb = -1, rb = -1;
+	struct linger lg = {0, 0};
+	socklen_t l;
+
+	l = sizeof(int);
+	zp_getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &nodelay, &l);
+	l = sizeof(int);
+	zp_getsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &keepalive, &l);
+	l = sizeof(int);
+	zp_getsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, &l);
+	l = sizeof(int);
+	zp_getsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, &l);
+	l = sizeof(int);
+	zp_getsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, &l);
+	l = sizeof(int);
+	zp_getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sb, &l);
+	l = sizeof(int);
+	zp_getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rb, &l);
+	l = sizeof(lg);
+	zp_getsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, &l);
+	snprintf(buf, len,
+		 "nodelay=%d keepalive=%d keepidle=%d keepintvl=%d keepcnt=%d sndbuf=%d "
+		 "rcvbuf=%d linger=%s%d",
+		 nodelay, keepalive, idle, intvl, cnt, sb, rb, lg.l_onoff ? "" : "off/",
+		 lg.l_linger);
+}
+
+static int hold_listen(uint16_t port)
+{
+	struct sockaddr_in a = P.addr;
+	struct epoll_event ev = {.events = EPOLLIN};
+	int one = 1, fd = new_socket(false);
+	char opts[256];
+
+	if (fd < 0)
+		return -1;
+	a.sin_port = htons(port);
+	zp_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (fd >= HOLD_FDS || zp_bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    zp_listen(fd, 128) < 0) {
+		zp_close(fd);
+		return fail("listen on port %u: %s", port, errname(errno));
+	}
+	ev.data.fd = fd;
+	if (zp_epoll_ctl(P.ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		zp_close(fd);
+		return fail("epoll_ctl ADD listener: %s", errname(errno));
+	}
+	hold_tab[fd] = (struct hold_conn){.used = true, .listener = true, .local = a};
+	hold_opts(fd, opts, sizeof(opts));
+	fprintf(stderr, "zp_peer: hold: listening port=%u %s\n", port, opts);
+	return 0;
+}
+
+static void hold_end(int fd, const char *how)
+{
+	struct hold_conn *h = &hold_tab[fd];
+	char l[32], r[32];
+
+	fprintf(stderr, "zp_peer: hold: end fd=%d local=%s peer=%s rx=%llu tx=%llu how=%s\n", fd,
+		sin_str(&h->local, l, sizeof(l)), sin_str(&h->peer, r, sizeof(r)),
+		(unsigned long long)h->rx, (unsigned long long)h->tx, how);
+	zp_epoll_ctl(P.ep, EPOLL_CTL_DEL, fd, NULL);
+	zp_close(fd);
+	h->used = false;
+	P.done_conns++;
+}
+
+/* Send all of @p n bytes of @p p (waiting for space); false after a send error. */
+static bool hold_send(int fd, const uint8_t *p, size_t n, int *err)
+{
+	struct epoll_event ev = {.events = EPOLLOUT, .data.fd = fd}, out;
+	size_t off = 0;
+
+	while (off < n && zp_running()) {
+		ssize_t s = zp_send(fd, p + off, n - off, 0);
+
+		if (s > 0) {
+			off += (size_t)s;
+			hold_tab[fd].tx += (uint64_t)s;
+			P.tx_bytes += (uint64_t)s;
+			continue;
+		}
+		if (s < 0 && errno == EAGAIN) {
+			zp_epoll_ctl(hold_wep, EPOLL_CTL_ADD, fd, &ev);
+			zp_epoll_wait(hold_wep, &out, 1, 100);
+			zp_epoll_ctl(hold_wep, EPOLL_CTL_DEL, fd, NULL);
+			continue;
+		}
+		*err = s < 0 ? errno : EIO;
+		return false;
+	}
+	return off == n;
+}
+
+static void hold_accept(int lfd)
+{
+	for (;;) {
+		struct sockaddr_in peer;
+		socklen_t len = sizeof(peer);
+		struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP};
+		struct hold_conn *h;
+		char l[32], r[32], opts[256];
+		int fd = zp_accept(lfd, (struct sockaddr *)&peer, &len), err = 0;
+		uint64_t left;
+
+		if (fd < 0) {
+			if (errno != EAGAIN)
+				fprintf(stderr, "zp_peer: hold: accept: %s\n", errname(errno));
+			return;
+		}
+		if (fd >= HOLD_FDS) {
+			fprintf(stderr, "zp_peer: hold: fd %d over %d, closed\n", fd, HOLD_FDS);
+			zp_close(fd);
+			continue;
+		}
+		h = &hold_tab[fd];
+		*h = (struct hold_conn){.used = true, .peer = peer};
+		len = sizeof(h->local);
+		zp_getsockname(fd, (struct sockaddr *)&h->local, &len);
+		hold_opts(fd, opts, sizeof(opts));
+		fprintf(stderr, "zp_peer: hold: open fd=%d local=%s peer=%s %s\n", fd,
+			sin_str(&h->local, l, sizeof(l)), sin_str(&peer, r, sizeof(r)), opts);
+		for (left = P.greet; left > 0;) {
+			size_t n = left < BUF_SIZE ? (size_t)left : BUF_SIZE;
+
+			fill(P.buf, n);
+			if (!hold_send(fd, P.buf, n, &err))
+				break;
+			left -= n;
+		}
+		ev.data.fd = fd;
+		if (err != 0 || zp_epoll_ctl(P.ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+			hold_end(fd, errname(err != 0 ? err : errno));
+			continue;
+		}
+	}
+}
+
+static void hold_read(int fd)
+{
+	for (;;) {
+		ssize_t n = zp_recv(fd, P.buf, BUF_SIZE, 0);
+		int err = 0;
+
+		if (n > 0) {
+			hold_tab[fd].rx += (uint64_t)n;
+			P.rx_bytes += (uint64_t)n;
+			if (!hold_send(fd, P.buf, (size_t)n, &err)) {
+				hold_end(fd, errname(err));
+				return;
+			}
+			continue;
+		}
+		if (n == 0) {
+			zp_shutdown(fd, SHUT_WR);
+			hold_end(fd, "eof");
+			return;
+		}
+		if (errno != EAGAIN)
+			hold_end(fd, errname(errno));
+		return;
+	}
+}
+
+static int hold_server(void)
+{
+	struct epoll_event evs[32];
+	bool late_done = P.late_port == 0;
+	int i, n;
+
+	hold_wep = zp_epoll_create();
+	if (hold_wep < 0)
+		return fail("epoll_create: %s", errname(errno));
+	if (hold_listen(ntohs(P.addr.sin_port)) < 0)
+		return -1;
+	while (zp_running() && !P.failed) {
+		if (!late_done && access(P.late_file, F_OK) == 0) {
+			late_done = true;
+			if (hold_listen(P.late_port) < 0)
+				break;
+		}
+		n = zp_epoll_wait(P.ep, evs, 32, 50);
+		for (i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+
+			if (fd < 0 || fd >= HOLD_FDS || !hold_tab[fd].used)
+				continue;
+			if (hold_tab[fd].listener)
+				hold_accept(fd);
+			else
+				hold_read(fd);
+		}
+	}
+	for (i = 0; i < HOLD_FDS; i++)
+		if (hold_tab[i].used && !hold_tab[i].listener)
+			hold_end(i, "stopped");
+	for (i = 0; i < HOLD_FDS; i++)
+		if (hold_tab[i].used)
+			zp_close(i);
+	zp_close(hold_wep);
+	return P.failed ? -1 : 0;
+}
+
 static int peer_worker(void *arg)
 {
 	(void)arg;
@@ -731,7 +978,9 @@ static int peer_worker(void *arg)
 	if (P.ep < 0 || P.idle_ep < 0) {
 		fail("epoll_create: %s", errname(errno));
 	} else {
-		if (P.server)
+		if (P.hold)
+			hold_server();
+		else if (P.server)
 			server();
 		else
 			client();
@@ -752,6 +1001,8 @@ static void usage(FILE *f)
 		   "       zp_peer [EAL args] -- -c zpath.ini [-q] -- client --connect A.B.C.D:P\n"
 		   "           [--bind-port P] [--conns N] --steps LIST [--timeout S] [--seed N]\n"
 		   "           [--start-delay MS]\n"
+		   "       zp_peer [EAL args] -- -c zpath.ini [-q] -- server --port P --hold\n"
+		   "           [--greet N] [--late-listen P2:FILE]\n"
 		   "steps: send:N recv:N recv_eof recv_zero expect_reset send_fails:ERRNO echo\n"
 		   "       shut_wr shut_rd linger0 close sleep:MS; --after: sleep:MS tw_restart\n");
 }
@@ -768,7 +1019,10 @@ static int parse_args(int argc, char **argv)
 		O_TIMEOUT,
 		O_SEED,
 		O_DELAY,
-		O_QUIET
+		O_QUIET,
+		O_HOLD,
+		O_GREET,
+		O_LATE
 	};
 	static const struct option lopts[] = {
 		{"port", required_argument, NULL, O_PORT},
@@ -781,6 +1035,9 @@ static int parse_args(int argc, char **argv)
 		{"seed", required_argument, NULL, O_SEED},
 		{"start-delay", required_argument, NULL, O_DELAY},
 		{"quiet", no_argument, NULL, O_QUIET},
+		{"hold", no_argument, NULL, O_HOLD},
+		{"greet", required_argument, NULL, O_GREET},
+		{"late-listen", required_argument, NULL, O_LATE},
 		{NULL, 0, NULL, 0},
 	};
 	int i = 0, c;
@@ -850,11 +1107,31 @@ static int parse_args(int argc, char **argv)
 		case O_QUIET:
 			P.quiet = true;
 			break;
+		case O_HOLD:
+			P.hold = true;
+			break;
+		case O_GREET:
+			P.greet = strtoull(optarg, NULL, 0);
+			break;
+		case O_LATE:
+			P.late_port = (uint16_t)strtoul(optarg, &colon, 10);
+			if (*colon != ':' || colon[1] == '\0' || P.late_port == 0) {
+				usage(stderr);
+				return -1;
+			}
+			P.late_file = colon + 1;
+			break;
 		default:
 			usage(stderr);
 			return -1;
 		}
 	}
+	if (P.hold && (!P.server || have_steps))
+		have_steps = false; /* --hold replaces --steps, server only */
+	else if (P.hold)
+		have_steps = true;
+	if (!P.hold && (P.greet > 0 || P.late_port != 0))
+		have_steps = false; /* --greet and --late-listen need --hold */
 	if (!have_addr || !have_steps || P.conns == 0 || P.timeout_ms == 0 ||
 	    (!P.server && P.after.n > 0)) {
 		usage(stderr);
