@@ -31,14 +31,14 @@
 #include "tcp/tcp_priv.h"
 #include "zpath/zpath_socket.h"
 
-#define MSEC 1000000ull
-#define SEC 1000000000ull
-#define F_FIN TCP_FLAG_FIN
-#define F_SYN TCP_FLAG_SYN
-#define F_RST TCP_FLAG_RST
-#define F_PSH TCP_FLAG_PSH
-#define F_ACK TCP_FLAG_ACK
-#define PEER_WS 7 /* Linux's usual shift */
+#define MSEC	 1000000ull
+#define SEC	 1000000000ull
+#define F_FIN	 TCP_FLAG_FIN
+#define F_SYN	 TCP_FLAG_SYN
+#define F_RST	 TCP_FLAG_RST
+#define F_PSH	 TCP_FLAG_PSH
+#define F_ACK	 TCP_FLAG_ACK
+#define PEER_WS	 7 /* Linux's usual shift */
 #define PEER_MSS 1460
 
 /* ---- frames the stack sent ------------------------------------------------------------------- */
@@ -59,7 +59,7 @@ struct kframe {
 	uint8_t flags;
 	uint16_t win;
 	bool has_mss, has_ws, has_ts;
-	uint8_t nsack;       /**< SACK blocks (RFC 2018) */
+	uint8_t nsack; /**< SACK blocks (RFC 2018) */
 	uint32_t sack[4][2];
 	uint16_t mss;
 	uint8_t ws;
@@ -188,18 +188,18 @@ static bool pop_frame(struct kframe *f)
 struct kpeer {
 	struct rte_ether_addr mac;
 	rte_be32_t ip, zip;
-	uint16_t port, zport;   /**< host order */
-	uint32_t snd_nxt;       /**< next sequence we send */
-	uint32_t rcv_nxt;       /**< next sequence expected from zpath */
-	uint32_t z_una;         /**< highest ACK zpath sent us */
-	uint32_t z_wnd;         /**< zpath's window, bytes (scaled) */
-	uint8_t z_ws;           /**< zpath's window shift */
-	uint32_t ts_recent;     /**< zpath's last TSval */
-	uint16_t win;           /**< raw window field we advertise (<< PEER_WS) */
-	uint32_t acked;         /**< the ACK field of our last segment */
-	bool ts;                /**< timestamps negotiated */
+	uint16_t port, zport; /**< host order */
+	uint32_t snd_nxt;     /**< next sequence we send */
+	uint32_t rcv_nxt;     /**< next sequence expected from zpath */
+	uint32_t z_una;	      /**< highest ACK zpath sent us */
+	uint32_t z_wnd;	      /**< zpath's window, bytes (scaled) */
+	uint8_t z_ws;	      /**< zpath's window shift */
+	uint32_t ts_recent;   /**< zpath's last TSval */
+	uint16_t win;	      /**< raw window field we advertise (<< PEER_WS) */
+	uint32_t acked;	      /**< the ACK field of our last segment */
+	bool ts;	      /**< timestamps negotiated */
 	bool got_fin;
-	uint8_t *rx;            /**< in-order bytes received from zpath */
+	uint8_t *rx; /**< in-order bytes received from zpath */
 	size_t rx_len, rx_cap;
 	unsigned segs, acks_sent, dup_segs;
 };
@@ -676,8 +676,7 @@ static void test_realpath_active_open_waits_for_arp_then_passive_close(void **st
 	P.ts_recent = f.tsval;
 
 	/* SYN,ACK with Linux's options: zpath ACKs, the connect completes. */
-	peer_inject(P.snd_nxt, P.rcv_nxt, F_SYN | F_ACK, 65160, o, put_syn_opts(o, true), NULL,
-		    0);
+	peer_inject(P.snd_nxt, P.rcv_nxt, F_SYN | F_ACK, 65160, o, put_syn_opts(o, true), NULL, 0);
 	P.snd_nxt++;
 	P.ts = true;
 	n = ep_wait(ep, ev, 4);
@@ -1007,8 +1006,7 @@ static void test_realpath_connect_survives_failed_arp_resolution(void **state)
 		}
 	}
 	assert_int_equal(syns, 1);
-	peer_inject(P.snd_nxt, P.rcv_nxt, F_SYN | F_ACK, 65160, o, put_syn_opts(o, true), NULL,
-		    0);
+	peer_inject(P.snd_nxt, P.rcv_nxt, F_SYN | F_ACK, 65160, o, put_syn_opts(o, true), NULL, 0);
 	P.snd_nxt++;
 	zpt_poll(E);
 	assert_true(pop_frame(&f));
@@ -1228,7 +1226,8 @@ static void test_unacceptable_pure_acks_are_answered_within_a_budget(void **stat
 	fd = zpt_tcp_client(TT);
 	zpt_tcp_drain(TT);
 	for (i = 0; i < 1000; i++) /* far beyond our window */
-		zpt_tcp_inject(TT, TT->peer_nxt + 10000000u, TT->our_iss + 1, TCP_FLAG_ACK, NULL, 0);
+		zpt_tcp_inject(TT, TT->peer_nxt + 10000000u, TT->our_iss + 1, TCP_FLAG_ACK, NULL,
+			       0);
 	acks = zpt_tcp_drain(TT);
 	assert_true(acks >= 1 && acks <= 10);
 	zpt_tcp_inject(TT, TT->peer_nxt + 10000000u, TT->our_iss + 1, TCP_FLAG_ACK, "d", 1);
@@ -1349,24 +1348,28 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_realpath_passive_open_data_both_ways_close_time_wait, setup, teardown),
 		cmocka_unit_test_setup_teardown(
-			test_realpath_active_open_waits_for_arp_then_passive_close, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_realpath_bulk_both_ways_respects_scaled_windows,
-						setup, teardown),
+			test_realpath_active_open_waits_for_arp_then_passive_close, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_realpath_bulk_both_ways_respects_scaled_windows, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_realpath_retransmission_with_sack_blocks_fits_mtu, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_realpath_connect_survives_failed_arp_resolution,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_connect_port_choice_does_not_walk_every_connection,
-						setup_tcp, teardown_tcp),
 		cmocka_unit_test_setup_teardown(
-			test_window_edge_does_not_slide_with_an_old_segment_acking_new_data, setup_tcp,
+			test_realpath_connect_survives_failed_arp_resolution, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_connect_port_choice_does_not_walk_every_connection, setup_tcp,
 			teardown_tcp),
-		cmocka_unit_test_setup_teardown(test_pure_ack_sequence_stays_inside_the_peers_window,
-						setup_tcp, teardown_tcp),
+		cmocka_unit_test_setup_teardown(
+			test_window_edge_does_not_slide_with_an_old_segment_acking_new_data,
+			setup_tcp, teardown_tcp),
+		cmocka_unit_test_setup_teardown(
+			test_pure_ack_sequence_stays_inside_the_peers_window, setup_tcp,
+			teardown_tcp),
 		cmocka_unit_test_setup_teardown(test_zero_window_still_takes_the_ack_of_a_probe,
 						setup_tcp, teardown_tcp),
-		cmocka_unit_test_setup_teardown(test_unacceptable_pure_acks_are_answered_within_a_budget,
-						setup_tcp, teardown_tcp),
+		cmocka_unit_test_setup_teardown(
+			test_unacceptable_pure_acks_are_answered_within_a_budget, setup_tcp,
+			teardown_tcp),
 		cmocka_unit_test_setup_teardown(test_ack_at_the_right_edge_of_our_window_is_taken,
 						setup_tcp, teardown_tcp),
 		cmocka_unit_test_setup_teardown(
