@@ -9,7 +9,9 @@
 # (examples/zpath-echo.c, a DPDK process with its own ARP/IPv4/ICMP) and the Linux kernel on the
 # two ends of a tap link inside network namespace "zpdemo":
 #   1. the kernel resolves zpath's MAC by ARP and pings zpath 5 times;
-#   2. zpath resolves the kernel's MAC and pings the kernel 5 times.
+#   2. zpath resolves the kernel's MAC and pings the kernel 5 times;
+#   3. zpath serves TCP echo and the kernel talks to it: a line, 64 MiB checked by SHA-256,
+#      500 short connections, while zpathctl shows the connection, then zpath's counters.
 # Everything it creates is removed when it exits, also on failure or Ctrl-C. Exits 0 on success.
 #
 # Each part is a function named demo_part_*, run in the order of DEMO_PARTS; a new part
@@ -136,10 +138,52 @@ demo_part_zpath_pings_kernel() {
 	fi
 }
 
-DEMO_PARTS=(setup kernel_pings_zpath zpath_pings_kernel)
+demo_part_tcp_echo() {
+	say "3. zpath serves TCP echo on port 7; the Linux kernel is the client"
+	start tcp --mode echo --port 7 --duration 120
+	kernel_ping_until "$NS" "$ZIP" tcp
+	local kpeer="$here/../tests/integration/tcp_kpeer.py" out rc=0
+	echo "    \$ echo 'hello zpath' | nc $ZIP 7     (a python3 socket here)"
+	out="$(ip netns exec "$NS" timeout 10 "$ZPT_PYTHON" -c '
+import socket, sys
+s = socket.create_connection((sys.argv[1], 7), timeout=5)
+s.sendall(b"hello zpath\n"); s.shutdown(socket.SHUT_WR)
+print(s.makefile().read(), end="")' "$ZIP")" || fail "no echo from zpath"
+	show <<<"$out"
+	[[ "$out" == "hello zpath" ]] || fail "the echo differs: '$out'"
+
+	echo "    64 MiB through zpath and back, SHA-256 of both directions compared:"
+	ip netns exec "$NS" timeout 60 "$ZPT_PYTHON" "$kpeer" client --connect "$ZIP:7" \
+		--bytes $((64 << 20)) --size 262144 | show || fail "the 64 MiB echo failed"
+	echo "    500 connections one after the other (connect, 64 bytes each way, close):"
+	ip netns exec "$NS" timeout 60 "$ZPT_PYTHON" "$kpeer" client --connect "$ZIP:7" \
+		--bytes 64 --size 64 --conns 500 | show || fail "the short connections failed"
+
+	# One connection left open so that zpathctl has something to show.
+	coproc HOLD { ip netns exec "$NS" timeout 30 "$ZPT_PYTHON" -c '
+import socket, sys, time
+s = socket.create_connection((sys.argv[1], 7), timeout=5)
+print("open", flush=True); sys.stdin.readline()' "$ZIP"; }
+	read -r -t 10 _ <&"${HOLD[0]}" || fail "the held connection did not open"
+	local ctl="$ZPATH_BUILD/control/zpathctl/zpathctl"
+	echo "    \$ zpathctl -i zpdemo netstat"
+	"$ctl" -i zpdemo netstat | show || fail "zpathctl netstat failed"
+	echo >&"${HOLD[1]}"
+	wait "$HOLD_PID" 2>/dev/null || true
+	echo "    \$ zpathctl -i zpdemo stats   (excerpt)"
+	"$ctl" -i zpdemo stats | grep -E "COUNTER|rx_packets|tx_packets|tcp\.(passive_opens|conn_established|segs_in|segs_out|retrans)" |
+		show || true
+
+	echo_stop tcp || rc=$?
+	((rc == 0)) || fail "zpath-echo exited with status $rc"
+	echo "    zpath's summary:"
+	summary tcp | show
+}
+
+DEMO_PARTS=(setup kernel_pings_zpath zpath_pings_kernel tcp_echo)
 
 t0="$(date +%s)"
 for part in "${DEMO_PARTS[@]}"; do
 	"demo_part_$part"
 done
-say "demo: OK ($(($(date +%s) - t0)) s): ARP both ways, the kernel pinged zpath and zpath pinged the kernel"
+say "demo: OK ($(($(date +%s) - t0)) s): ARP both ways, pings both ways, TCP echo with the kernel as client"
