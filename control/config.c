@@ -199,6 +199,7 @@ enum stack_key {
 	SK_TCP_RFC1337,
 	SK_INSTANCE,
 	SK_TCP_CC,
+	SK_ARP_PENDING,
 	SK_MAX
 };
 
@@ -214,13 +215,16 @@ struct uint_key {
 		.width = sizeof(((struct ctl_config *)0)->field)                                   \
 	}
 
+_Static_assert(SK_MAX <= RTE_DIM(((struct ctl_config *)0)->stack_line), "stack_line");
+_Static_assert(SK_MAX <= 32, "stack_seen has a bit per key");
+
 static const char *const stack_key_names[SK_MAX] = {
 	[SK_WORKERS] = "workers",	  [SK_MBUFS] = "mbufs",
 	[SK_MBUF_CACHE] = "mbuf_cache",	  [SK_ARP_TIMEOUT] = "arp_timeout_ms",
 	[SK_ARP_RETRY] = "arp_retry_ms",  [SK_ARP_RETRIES] = "arp_retries",
 	[SK_TCP_MSL] = "tcp_msl_ms",	  [SK_TCP_FIN_TIMEOUT] = "tcp_fin_timeout_ms",
 	[SK_TCP_RFC1337] = "tcp_rfc1337", [SK_INSTANCE] = "instance",
-	[SK_TCP_CC] = "tcp_cc",
+	[SK_TCP_CC] = "tcp_cc",		  [SK_ARP_PENDING] = "arp_pending",
 };
 
 static const struct uint_key stack_uint_keys[SK_MAX] = {
@@ -230,6 +234,7 @@ static const struct uint_key stack_uint_keys[SK_MAX] = {
 	[SK_ARP_TIMEOUT] = UKEY(tun.arp_timeout_ms, 1000, 86400000),
 	[SK_ARP_RETRY] = UKEY(tun.arp_retry_ms, 10, 60000),
 	[SK_ARP_RETRIES] = UKEY(tun.arp_retries, 1, 100),
+	[SK_ARP_PENDING] = UKEY(tun.arp_pending, 1, DP_ARP_PENDING_MAX),
 	[SK_TCP_MSL] = UKEY(tun.tcp_msl_ms, 1, 600000),
 	[SK_TCP_FIN_TIMEOUT] = UKEY(tun.tcp_fin_timeout_ms, 1, 3600000),
 };
@@ -281,8 +286,8 @@ static int stack_set(struct cfg_ctx *x, const char *key, const char *val)
 	if (k == SK_MAX)
 		return fail_here(x, "stack", key,
 				 "unknown key (known: workers, mbufs, mbuf_cache, arp_timeout_ms, "
-				 "arp_retry_ms, arp_retries, tcp_msl_ms, tcp_fin_timeout_ms, "
-				 "tcp_rfc1337, instance, tcp_cc)");
+				 "arp_retry_ms, arp_retries, arp_pending, tcp_msl_ms, "
+				 "tcp_fin_timeout_ms, tcp_rfc1337, instance, tcp_cc)");
 	if (x->spec == NULL) {
 		if (c->stack_seen & (1u << k))
 			return fail_here(x, "stack", key, "duplicate key (first set on line %u)",
@@ -298,6 +303,7 @@ static int stack_set(struct cfg_ctx *x, const char *key, const char *val)
 	case SK_ARP_TIMEOUT:
 	case SK_ARP_RETRY:
 	case SK_ARP_RETRIES:
+	case SK_ARP_PENDING:
 	case SK_TCP_MSL:
 	case SK_TCP_FIN_TIMEOUT:
 		if (parse_uint(val, stack_uint_keys[k].min, stack_uint_keys[k].max, &n, msg,
@@ -574,6 +580,7 @@ void ctl_config_defaults(struct ctl_config *c)
 	c->tun.arp_timeout_ms = 300000;
 	c->tun.arp_retry_ms = 1000;
 	c->tun.arp_retries = 3;
+	c->tun.arp_pending = DP_ARP_PENDING_DEFAULT;
 	c->tun.tcp_msl_ms = 30000;
 	c->tun.tcp_fin_timeout_ms = 60000;
 	c->tun.tcp_rfc1337_off = false;

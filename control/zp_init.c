@@ -9,9 +9,11 @@
  * struct: written by zp_init() before any worker starts, read-only while they run.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -30,6 +32,7 @@
 #include "ctl.h"
 #include "dp_priv.h"
 #include "port/dp_port.h"
+#include "tcp/tcp.h"
 
 #define ZP_MAX_OVERRIDES 64
 #define ZP_LINK_WAIT_MS	 3000
@@ -624,32 +627,84 @@ unsigned zp_worker_count(void)
 	return zp.state == ZP_STATE_READY ? zp.stack.nb_workers : 0;
 }
 
+/*
+ * The TCP engine's counter names as zp_counters() shows them: "tcp." + the engine's name, so
+ * "tcp.nomem" never clashes with the dataplane's "nomem". Built once, kept for the life of the
+ * process (the names handed out must stay valid). NULL if the allocation failed.
+ */
+#define ZP_TCP_PREFIX	"tcp."
+#define ZP_TCP_NAME_MAX 48
+
+static pthread_once_t zp_tcp_names_once = PTHREAD_ONCE_INIT;
+static char (*zp_tcp_names)[ZP_TCP_NAME_MAX]; /* the statistics, then the drop reasons */
+
+static void zp_tcp_names_build(void)
+{
+	unsigned ns = tcp_stat_count(), nd = tcp_drop_count(), i;
+	char(*names)[ZP_TCP_NAME_MAX] = calloc(ns + nd, sizeof(*names));
+
+	if (names == NULL)
+		return;
+	for (i = 0; i < ns; i++)
+		snprintf(names[i], sizeof(names[i]), ZP_TCP_PREFIX "%s", tcp_stat_name(i));
+	for (i = 0; i < nd; i++)
+		snprintf(names[ns + i], sizeof(names[ns + i]), ZP_TCP_PREFIX "%s",
+			 tcp_drop_name(i));
+	zp_tcp_names = names;
+}
+
+/* Append counter @name = @value at position *n, if it is below @max; *n counts it anyway. */
+static void zp_counter_put(struct zp_counter *out, unsigned max, unsigned *n, const char *name,
+			   bool drop, uint64_t value)
+{
+	if (*n < max)
+		out[*n] = (struct zp_counter){.name = name, .drop = drop, .value = value};
+	(*n)++;
+}
+
 int zp_counters(struct zp_counter *out, unsigned max)
 {
 	const struct dp_stack *s = &zp.stack;
-	unsigned n = 0, i, k;
+	unsigned n = 0, i, k, ns = tcp_stat_count(), nd = tcp_drop_count();
 
 	if (zp.state != ZP_STATE_READY) {
 		errno = EINVAL;
 		return -1;
 	}
-	for (k = 0; k < DP_STAT_MAX; k++, n++) {
-		uint64_t v = 0;
-
-		if (n >= max)
-			continue;
-		for (i = 0; i < s->nb_workers; i++)
-			v += __atomic_load_n(&s->workers[i]->stats[k], __ATOMIC_RELAXED);
-		out[n] = (struct zp_counter){.name = dp_stat_name(k), .drop = false, .value = v};
+	pthread_once(&zp_tcp_names_once, zp_tcp_names_build);
+	if (zp_tcp_names == NULL) {
+		errno = ENOMEM;
+		return -1;
 	}
-	for (k = 0; k < DP_DROP_MAX; k++, n++) {
+	/* Statistics: the dataplane's, then the TCP engine's. */
+	for (k = 0; k < DP_STAT_MAX; k++) {
 		uint64_t v = 0;
 
-		if (n >= max)
-			continue;
-		for (i = 0; i < s->nb_workers; i++)
+		for (i = 0; i < s->nb_workers && n < max; i++)
+			v += __atomic_load_n(&s->workers[i]->stats[k], __ATOMIC_RELAXED);
+		zp_counter_put(out, max, &n, dp_stat_name(k), false, v);
+	}
+	for (k = 0; k < ns; k++) {
+		uint64_t v = 0;
+
+		for (i = 0; i < s->nb_workers && n < max; i++)
+			v += tcp_stat_get(s->workers[i], k);
+		zp_counter_put(out, max, &n, zp_tcp_names[k], false, v);
+	}
+	/* Drop reasons: the dataplane's, then the TCP engine's. */
+	for (k = 0; k < DP_DROP_MAX; k++) {
+		uint64_t v = 0;
+
+		for (i = 0; i < s->nb_workers && n < max; i++)
 			v += __atomic_load_n(&s->workers[i]->drops[k], __ATOMIC_RELAXED);
-		out[n] = (struct zp_counter){.name = dp_drop_name(k), .drop = true, .value = v};
+		zp_counter_put(out, max, &n, dp_drop_name(k), true, v);
+	}
+	for (k = 0; k < nd; k++) {
+		uint64_t v = 0;
+
+		for (i = 0; i < s->nb_workers && n < max; i++)
+			v += tcp_drop_get(s->workers[i], k);
+		zp_counter_put(out, max, &n, zp_tcp_names[ns + k], true, v);
 	}
 	return (int)n;
 }

@@ -56,6 +56,9 @@
 	X(ARP_REQ_OUT, "arp_requests_out", "ARP requests sent (resolution and retries)")           \
 	X(ARP_GRATUITOUS_OUT, "arp_gratuitous_out", "gratuitous ARPs sent")                        \
 	X(ARP_EXPIRED, "arp_expired", "ARP cache entries expired")                                 \
+	X(ARP_REVALIDATE, "arp_revalidations", "ARP entries in use re-validated at expiry")        \
+	X(ARP_PROBE_OUT, "arp_probes_out", "ARP re-validation requests sent")                      \
+	X(ARP_REVALIDATE_FAIL, "arp_revalidations_failed", "re-validation unanswered: entry gone") \
 	X(IP_IN, "ip_in", "IPv4 packets accepted for local delivery")                              \
 	X(IP_OUT, "ip_out", "IPv4 packets sent")                                                   \
 	X(ICMP_ECHO_IN, "icmp_echo_in", "ICMP echo requests answered")                             \

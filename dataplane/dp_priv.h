@@ -34,7 +34,8 @@
 #define DP_TX_BURST 32
 #define DP_RX_BURST 32
 #define DP_ARP_SLOTS 256
-#define DP_ARP_PENDING_MAX 16 /* packets queued per unresolved address */
+#define DP_ARP_PENDING_DEFAULT 256 /* packets queued per unresolved address (arp_pending) */
+#define DP_ARP_PENDING_MAX 4096    /* largest arp_pending accepted */
 
 struct dp_worker;
 
@@ -87,6 +88,7 @@ struct dp_tunables {
 	uint32_t arp_timeout_ms;     /**< ARP cache entry lifetime (default 300 000) */
 	uint32_t arp_retry_ms;       /**< ARP request retry interval (default 1000) */
 	uint32_t arp_retries;        /**< requests before giving up (default 3) */
+	uint32_t arp_pending;        /**< packets queued per unresolved address (0 = 256) */
 	uint32_t tcp_msl_ms;         /**< TCP MSL; TIME_WAIT = 2*MSL (default 30 000) */
 	uint32_t tcp_fin_timeout_ms; /**< orphaned FIN_WAIT_2 lifetime (default 60 000) */
 	bool tcp_rfc1337_off;        /**< true = honour RST in TIME_WAIT like Linux default */
@@ -147,6 +149,7 @@ enum dp_arp_state {
 	DP_ARP_FREE = 0,
 	DP_ARP_INCOMPLETE, /**< request sent, packets may be pending */
 	DP_ARP_REACHABLE,  /**< MAC known until expire_ns */
+	DP_ARP_PROBE,      /**< lifetime over while in use: MAC still used, being re-validated */
 };
 
 struct dp_arp_entry {
@@ -154,10 +157,12 @@ struct dp_arp_entry {
 	uint16_t iface;
 	enum dp_arp_state state;
 	struct rte_ether_addr mac;
-	uint64_t expire_ns;  /**< REACHABLE: entry lifetime; INCOMPLETE: next retry */
-	uint8_t retries;     /**< requests sent so far while INCOMPLETE */
-	uint8_t nb_pending;
-	struct rte_mbuf *pending[DP_ARP_PENDING_MAX]; /**< IPv4 packets without Ethernet header */
+	bool used;                 /**< REACHABLE: sent through since the peer was last heard */
+	uint8_t retries;           /**< requests sent so far while INCOMPLETE or PROBE */
+	uint64_t expire_ns;        /**< REACHABLE: lifetime; INCOMPLETE, PROBE: next request */
+	uint16_t nb_pending;       /**< INCOMPLETE: packets waiting in pending[] */
+	uint16_t pending_cap;      /**< slots allocated in pending[] (grows up to arp_pending) */
+	struct rte_mbuf **pending; /**< IPv4 packets without Ethernet header (malloc, or NULL) */
 };
 
 struct dp_arp_table {
@@ -339,9 +344,11 @@ void dp_arp_output(struct dp_worker *w, uint16_t iface, rte_be32_t nexthop,
 		   struct rte_mbuf *m);
 /** Send a gratuitous ARP for each interface (at start). */
 void dp_arp_announce(struct dp_worker *w);
-/** Expire entries and retry/abandon incomplete resolutions; called from the loop. */
+/** Expire entries (re-validating those in use), retry/abandon incomplete resolutions and
+ *  re-validations; called from the loop. */
 void dp_arp_timer(struct dp_worker *w);
-/** Look up a REACHABLE entry (for tests and zpathctl). NULL if none. */
+/** Look up an entry whose MAC is in use: REACHABLE within its lifetime, or being
+ *  re-validated (PROBE). For tests and zpathctl. NULL if none. */
 const struct dp_arp_entry *dp_arp_lookup(const struct dp_worker *w, rte_be32_t ip);
 /** Learn / refresh a mapping (also used when another worker shares what it learnt). */
 void dp_arp_update(struct dp_worker *w, uint16_t iface, rte_be32_t ip,

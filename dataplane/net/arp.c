@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ARP (RFC 826) for Ethernet/IPv4: a per-worker cache, resolution with a bounded queue of
- * packets waiting for it, retries, expiry, answers for our addresses and gratuitous
+ * packets waiting for it, retries, expiry with re-validation of the entries in use (RFC 1122
+ * 2.3.2.1, in the spirit of RFC 4861 NUD), answers for our addresses and gratuitous
  * announcements (RFC 5227 section 3).
  *
  * Every worker owns its own table (struct dp_arp_table, open addressing with linear probing
@@ -10,6 +11,7 @@
  * it to their own tables on their own threads: no table is ever touched by two threads.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_arp.h>
@@ -27,7 +29,12 @@
 #define MS_TO_NS(ms)	 ((uint64_t)(ms)*1000000ULL)
 
 _Static_assert((DP_ARP_SLOTS & (DP_ARP_SLOTS - 1)) == 0, "DP_ARP_SLOTS must be a power of two");
-_Static_assert(DP_ARP_PENDING_MAX <= UINT8_MAX, "nb_pending is a uint8_t");
+_Static_assert(DP_ARP_PENDING_MAX <= UINT16_MAX, "nb_pending is a uint16_t");
+_Static_assert(DP_ARP_PENDING_DEFAULT <= DP_ARP_PENDING_MAX, "default above the maximum");
+/* The pending array starts this small and doubles up to arp_pending. */
+#define ARP_PENDING_FIRST 16
+
+static const struct rte_ether_addr arp_bcast = {{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
 
 /* A mapping one worker learnt, posted to the others (allocated with rte_malloc, freed by the
  * receiver). @create follows the RFC 826 merge rule: false = refresh an existing entry only. */
@@ -90,14 +97,15 @@ static void arp_remove(struct dp_arp_table *t, uint32_t hole)
 	t->used--;
 }
 
-/* Make room by evicting the resolved entry closest to expiry. False if every entry is still
- * resolving (those hold packets and are bounded by their retries). */
+/* Make room by evicting the resolved entry closest to expiry (or to its next re-validation
+ * request). False if every entry is still resolving (those hold packets and are bounded by
+ * their retries). */
 static bool arp_evict(struct dp_arp_table *t)
 {
 	uint32_t i, victim = DP_ARP_SLOTS;
 
 	for (i = 0; i < DP_ARP_SLOTS; i++)
-		if (t->e[i].state == DP_ARP_REACHABLE &&
+		if ((t->e[i].state == DP_ARP_REACHABLE || t->e[i].state == DP_ARP_PROBE) &&
 		    (victim == DP_ARP_SLOTS || t->e[i].expire_ns < t->e[victim].expire_ns))
 			victim = i;
 	if (victim == DP_ARP_SLOTS)
@@ -151,11 +159,26 @@ static int arp_send(struct dp_worker *w, uint16_t iface, uint16_t op,
 	return 0;
 }
 
+/* Requests sent for one resolution or one re-validation: arp_retries, at least 1 and at most
+ * what e->retries (a uint8_t) counts. */
+static uint32_t arp_max_tries(const struct dp_worker *w)
+{
+	uint32_t n = w->stack->tun.arp_retries;
+
+	return n == 0 ? 1 : RTE_MIN(n, (uint32_t)UINT8_MAX);
+}
+
+/* Packets one unresolved address may hold: [stack] arp_pending (0 in a bare test stack). */
+static uint32_t arp_pending_limit(const struct dp_worker *w)
+{
+	uint32_t n = w->stack->tun.arp_pending;
+
+	return n == 0 ? DP_ARP_PENDING_DEFAULT : RTE_MIN(n, (uint32_t)DP_ARP_PENDING_MAX);
+}
+
 static void arp_request(struct dp_worker *w, struct dp_arp_entry *e)
 {
-	static const struct rte_ether_addr bcast = {{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
-
-	if (arp_send(w, e->iface, RTE_ARP_OP_REQUEST, &bcast, NULL, e->ip) == 0)
+	if (arp_send(w, e->iface, RTE_ARP_OP_REQUEST, &arp_bcast, NULL, e->ip) == 0)
 		w->stats[DP_STAT_ARP_REQ_OUT]++;
 	/* A failed send counts as an attempt too, so resolution still ends. */
 	e->retries++;
@@ -163,13 +186,72 @@ static void arp_request(struct dp_worker *w, struct dp_arp_entry *e)
 	arp_deadline(&w->arp, e->expire_ns);
 }
 
+/*
+ * One re-validation request for an entry in PROBE (RFC 1122 2.3.2.1): unicast to the MAC we
+ * keep using, so a healthy peer answers without the whole link hearing it; the last of the
+ * arp_retries requests is broadcast, in case the peer's MAC changed without it announcing
+ * so (Linux: ucast_probes, then mcast_probes).
+ */
+static void arp_probe(struct dp_worker *w, struct dp_arp_entry *e)
+{
+	bool last = e->retries + 1u >= arp_max_tries(w);
+
+	if (arp_send(w, e->iface, RTE_ARP_OP_REQUEST, last ? &arp_bcast : &e->mac, NULL, e->ip) ==
+	    0)
+		w->stats[DP_STAT_ARP_PROBE_OUT]++;
+	e->retries++;
+	e->expire_ns = w->now_ns + MS_TO_NS(w->stack->tun.arp_retry_ms);
+	arp_deadline(&w->arp, e->expire_ns);
+}
+
+/* The lifetime of an entry in use is over: keep its MAC and start re-validating it. */
+static void arp_revalidate(struct dp_worker *w, struct dp_arp_entry *e)
+{
+	w->stats[DP_STAT_ARP_REVALIDATE]++;
+	e->state = DP_ARP_PROBE;
+	e->retries = 0;
+	arp_probe(w, e);
+}
+
+/* Release the pending array (its packets must have been sent or dropped). */
+static void arp_pending_free(struct dp_arp_entry *e)
+{
+	free(e->pending);
+	e->pending = NULL;
+	e->nb_pending = 0;
+	e->pending_cap = 0;
+}
+
 static void arp_drop_pending(struct dp_worker *w, struct dp_arp_entry *e)
 {
-	uint8_t i;
+	uint16_t i;
 
 	for (i = 0; i < e->nb_pending; i++)
 		dp_drop(w, e->pending[i], DP_DROP_ARP_UNRESOLVED);
-	e->nb_pending = 0;
+	arp_pending_free(e);
+}
+
+/* Queue @m on the unresolved entry @e, in order; false (nothing queued) when its queue holds
+ * arp_pending packets already or cannot grow. */
+static bool arp_pending_add(struct dp_worker *w, struct dp_arp_entry *e, struct rte_mbuf *m)
+{
+	uint32_t limit = arp_pending_limit(w);
+
+	if (e->nb_pending >= limit)
+		return false;
+	if (e->nb_pending == e->pending_cap) {
+		uint32_t cap = e->pending_cap == 0 ? ARP_PENDING_FIRST : 2u * e->pending_cap;
+		struct rte_mbuf **p;
+
+		cap = RTE_MIN(cap, limit);
+		p = realloc(e->pending, cap * sizeof(*p));
+		if (p == NULL)
+			return false;
+		e->pending = p;
+		e->pending_cap = (uint16_t)cap;
+	}
+	e->pending[e->nb_pending++] = m;
+	return true;
 }
 
 /*
@@ -183,7 +265,7 @@ static struct dp_arp_entry *arp_learn(struct dp_worker *w, uint16_t iface, rte_b
 	struct dp_arp_table *t = &w->arp;
 	struct dp_arp_entry *e;
 	int idx = arp_find(t, ip, iface);
-	uint8_t i, n;
+	uint16_t i;
 
 	if (idx >= 0)
 		e = &t->e[idx];
@@ -192,12 +274,12 @@ static struct dp_arp_entry *arp_learn(struct dp_worker *w, uint16_t iface, rte_b
 	e->mac = *mac;
 	e->state = DP_ARP_REACHABLE;
 	e->retries = 0;
+	e->used = false; /* confirmed: a new lifetime, in use again once something is sent */
 	e->expire_ns = w->now_ns + MS_TO_NS(w->stack->tun.arp_timeout_ms);
 	arp_deadline(t, e->expire_ns);
-	n = e->nb_pending;
-	e->nb_pending = 0;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < e->nb_pending; i++)
 		dp_eth_output(w, iface, e->pending[i], &e->mac, RTE_ETHER_TYPE_IPV4);
+	arp_pending_free(e);
 	return e;
 }
 
@@ -324,14 +406,17 @@ void dp_arp_output(struct dp_worker *w, uint16_t iface, rte_be32_t nexthop, stru
 		e = &t->e[idx];
 		switch (e->state) {
 		case DP_ARP_REACHABLE:
-			if (e->expire_ns > w->now_ns) {
-				dp_eth_output(w, iface, m, &e->mac, RTE_ETHER_TYPE_IPV4);
-				return;
-			}
-			/* Expired but not swept yet: resolve it again. */
-			e->state = DP_ARP_INCOMPLETE;
-			e->retries = 0;
-			break;
+			/* Expired but not swept yet: in use right now, so re-validate it. */
+			if (e->expire_ns <= w->now_ns)
+				arp_revalidate(w, e);
+			else
+				e->used = true;
+			dp_eth_output(w, iface, m, &e->mac, RTE_ETHER_TYPE_IPV4);
+			return;
+		case DP_ARP_PROBE:
+			/* Traffic keeps flowing while the peer is asked to confirm. */
+			dp_eth_output(w, iface, m, &e->mac, RTE_ETHER_TYPE_IPV4);
+			return;
 		case DP_ARP_INCOMPLETE:
 			break;
 		case DP_ARP_FREE:
@@ -347,18 +432,16 @@ void dp_arp_output(struct dp_worker *w, uint16_t iface, rte_be32_t nexthop, stru
 		}
 		e->state = DP_ARP_INCOMPLETE;
 	}
-	if (e->nb_pending >= DP_ARP_PENDING_MAX) {
+	if (!arp_pending_add(w, e, m)) {
 		dp_drop(w, m, DP_DROP_ARP_QUEUE_FULL);
 		return;
 	}
-	e->pending[e->nb_pending++] = m;
 	if (e->retries == 0)
 		arp_request(w, e);
 }
 
 void dp_arp_announce(struct dp_worker *w)
 {
-	static const struct rte_ether_addr bcast = {{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
 	const struct dp_stack *s = w->stack;
 	uint16_t i;
 
@@ -366,7 +449,7 @@ void dp_arp_announce(struct dp_worker *w)
 	for (i = 0; i < s->nb_ifaces; i++) {
 		if (s->ifaces[i].addr == 0)
 			continue;
-		if (arp_send(w, i, RTE_ARP_OP_REQUEST, &bcast, NULL, s->ifaces[i].addr) == 0)
+		if (arp_send(w, i, RTE_ARP_OP_REQUEST, &arp_bcast, NULL, s->ifaces[i].addr) == 0)
 			w->stats[DP_STAT_ARP_GRATUITOUS_OUT]++;
 	}
 }
@@ -374,18 +457,13 @@ void dp_arp_announce(struct dp_worker *w)
 void dp_arp_timer(struct dp_worker *w)
 {
 	struct dp_arp_table *t = &w->arp;
-	uint32_t max_tries = w->stack->tun.arp_retries;
+	uint32_t max_tries = arp_max_tries(w);
 	uint64_t next = UINT64_MAX;
 	uint32_t i = 0;
 
 	/* One comparison per loop; the scan runs only when some deadline has passed. */
 	if (w->now_ns < t->next_sweep_ns)
 		return;
-	/* At least one request; e->retries is a uint8_t. */
-	if (max_tries == 0)
-		max_tries = 1;
-	else if (max_tries > UINT8_MAX)
-		max_tries = UINT8_MAX;
 	while (i < DP_ARP_SLOTS) {
 		struct dp_arp_entry *e = &t->e[i];
 
@@ -402,9 +480,26 @@ void dp_arp_timer(struct dp_worker *w)
 		case DP_ARP_FREE:
 			break;
 		case DP_ARP_REACHABLE:
+			/* RFC 1122 2.3.2.1: an entry in use is re-validated, not dropped, so the
+			 * traffic through it never stops; an unused one simply goes. */
+			if (e->used) {
+				arp_revalidate(w, e);
+				next = RTE_MIN(next, e->expire_ns);
+				break;
+			}
 			w->stats[DP_STAT_ARP_EXPIRED]++;
 			arp_remove(t, i);
 			continue; /* slot i may now hold a shifted entry */
+		case DP_ARP_PROBE:
+			if (e->retries < max_tries) {
+				arp_probe(w, e);
+				next = RTE_MIN(next, e->expire_ns);
+				break;
+			}
+			/* No answer to arp_retries requests: the next packet resolves afresh. */
+			w->stats[DP_STAT_ARP_REVALIDATE_FAIL]++;
+			arp_remove(t, i);
+			continue;
 		case DP_ARP_INCOMPLETE:
 			if (e->retries < max_tries) {
 				arp_request(w, e);
@@ -430,7 +525,10 @@ const struct dp_arp_entry *dp_arp_lookup(const struct dp_worker *w, rte_be32_t i
 
 		if (e->state == DP_ARP_FREE)
 			return NULL;
-		if (e->ip == ip && e->state == DP_ARP_REACHABLE && e->expire_ns > w->now_ns)
+		if (e->ip != ip)
+			continue;
+		if ((e->state == DP_ARP_REACHABLE && e->expire_ns > w->now_ns) ||
+		    e->state == DP_ARP_PROBE)
 			return e;
 	}
 	return NULL;

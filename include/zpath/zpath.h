@@ -72,19 +72,25 @@ unsigned zp_worker_count(void);
 /** Stop the control thread, close ports, release EAL. Returns 0 or -1/errno. */
 int zp_fini(void);
 
-/** One process-wide dataplane counter: a statistic or a drop reason, summed over workers. */
+/** One process-wide counter: a statistic or a drop reason, summed over workers. */
 struct zp_counter {
-	const char *name; /**< "rx_packets", "ip_csum", ... (the names zpathctl stats shows) */
-	bool drop;        /**< true for a drop reason */
+	/** "rx_packets", "ip_csum", ... (the names zpathctl stats shows); the TCP engine's carry
+	 *  the prefix "tcp." ("tcp.retrans_segs", "tcp.out_of_window"). Valid until exit. */
+	const char *name;
+	bool drop; /**< true for a drop reason */
 	uint64_t value;
 };
 
 /**
- * Read every dataplane counter summed over the workers: the statistics first, then the drop
- * reasons, each list in its fixed order. Callable from any thread while the workers run (the
- * values are read without locks and may lag by a few packets).
- * @return the number of counters, which may exceed @p max (only @p max are written), or -1
- *   with errno EINVAL before zp_init() succeeded.
+ * Read every counter summed over the workers: the statistics first (the dataplane's, then the
+ * TCP engine's, "tcp."-prefixed), then the drop reasons (the dataplane's, then the TCP
+ * engine's: segments TCP discarded, "tcp."-prefixed), each list in its fixed order. A packet
+ * the dataplane drops is counted by one dataplane drop reason; a segment TCP discards by one
+ * "tcp." drop reason. Callable from any thread while the workers run (the values are read
+ * without locks and may lag by a few packets).
+ * @return the number of counters, which may exceed @p max (only @p max are written; about
+ *   130 today, so 256 slots leave room), or -1 with errno EINVAL before zp_init() succeeded,
+ *   ENOMEM if the names could not be built.
  */
 int zp_counters(struct zp_counter *out, unsigned max);
 

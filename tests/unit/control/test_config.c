@@ -60,6 +60,7 @@ static void test_config_full_file_sets_every_value(void **state)
 				   "arp_timeout_ms = 60000\n"
 				   "arp_retry_ms = 500\n"
 				   "arp_retries = 5\n"
+				   "arp_pending = 1000\n"
 				   "tcp_msl_ms = 1000\n"
 				   "tcp_fin_timeout_ms = 2000\n"
 				   "tcp_rfc1337 = off\n"
@@ -85,6 +86,7 @@ static void test_config_full_file_sets_every_value(void **state)
 	assert_int_equal(c.tun.arp_timeout_ms, 60000);
 	assert_int_equal(c.tun.arp_retry_ms, 500);
 	assert_int_equal(c.tun.arp_retries, 5);
+	assert_int_equal(c.tun.arp_pending, 1000);
 	assert_int_equal(c.tun.tcp_msl_ms, 1000);
 	assert_int_equal(c.tun.tcp_fin_timeout_ms, 2000);
 	assert_true(c.tun.tcp_rfc1337_off);
@@ -119,6 +121,7 @@ static void test_config_minimal_file_gets_defaults(void **state)
 	assert_int_equal(c.tun.arp_timeout_ms, 300000);
 	assert_int_equal(c.tun.arp_retry_ms, 1000);
 	assert_int_equal(c.tun.arp_retries, 3);
+	assert_int_equal(c.tun.arp_pending, 256);
 	assert_int_equal(c.tun.tcp_msl_ms, 30000);
 	assert_int_equal(c.tun.tcp_fin_timeout_ms, 60000);
 	assert_false(c.tun.tcp_rfc1337_off);
@@ -173,6 +176,7 @@ static void test_config_to_stack_builds_routes_longest_prefix_first(void **state
 	assert_int_equal(s.ifaces[1].netmask, ZPT_IP(255, 255, 0, 0));
 	assert_int_equal(s.ifaces[1].mtu, 4000);
 	assert_int_equal(s.tun.arp_retries, 3);
+	assert_int_equal(s.tun.arp_pending, 256);
 
 	/* 2 on-link + 1 default + 2 static, longest prefix first, on-link before via. */
 	assert_int_equal(s.nb_routes, 5);
@@ -269,8 +273,8 @@ static void test_config_unknown_key_is_rejected(void **state)
 	(void)state;
 	expect_error("[stack]\nworker = 2\n" PORT0,
 		     "t.ini:2: [stack] worker: unknown key (known: workers, mbufs, mbuf_cache, "
-		     "arp_timeout_ms, arp_retry_ms, arp_retries, tcp_msl_ms, tcp_fin_timeout_ms, "
-		     "tcp_rfc1337, instance, tcp_cc)");
+		     "arp_timeout_ms, arp_retry_ms, arp_retries, arp_pending, tcp_msl_ms, "
+		     "tcp_fin_timeout_ms, tcp_rfc1337, instance, tcp_cc)");
 	expect_error(PORT0 "speed = 10G\n",
 		     "t.ini:4: [port0] speed: unknown key (known: device, vdev, address, gateway, "
 		     "mtu, fault_rx, fault_tx, fault_seed)");
@@ -352,6 +356,10 @@ static void test_config_bad_number_is_rejected(void **state)
 	expect_error("[stack]\nmbufs = 99999999999999999999999\n" PORT0,
 		     "t.ini:2: [stack] mbufs: 99999999999999999999999 is out of range "
 		     "1023..16777215");
+	expect_error("[stack]\narp_pending = 0\n" PORT0,
+		     "t.ini:2: [stack] arp_pending: 0 is out of range 1..4096");
+	expect_error("[stack]\narp_pending = 4097\n" PORT0,
+		     "t.ini:2: [stack] arp_pending: 4097 is out of range 1..4096");
 	expect_error("[stack]\ninstance = a/b\n" PORT0,
 		     "t.ini:2: [stack] instance: \"a/b\" is not a valid instance name (1..63 "
 		     "characters of A-Z a-z 0-9 . _ -, not starting with '.')");
@@ -416,9 +424,11 @@ static void test_config_override_errors_name_the_argument(void **state)
 	assert_int_equal(ctl_config_override(&c, "port0mtu=1500", err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "-s port0mtu=1500: expected section.key=value");
 	assert_int_equal(ctl_config_override(&c, "stack.mtu=1500", err, sizeof(err)), -EINVAL);
-	assert_string_equal(err, "-s stack.mtu=1500: [stack] mtu: unknown key (known: workers, "
-				 "mbufs, mbuf_cache, arp_timeout_ms, arp_retry_ms, arp_retries, "
-				 "tcp_msl_ms, tcp_fin_timeout_ms, tcp_rfc1337, instance, tcp_cc)");
+	assert_string_equal(err,
+			    "-s stack.mtu=1500: [stack] mtu: unknown key (known: workers, "
+			    "mbufs, mbuf_cache, arp_timeout_ms, arp_retry_ms, arp_retries, "
+			    "arp_pending, tcp_msl_ms, tcp_fin_timeout_ms, tcp_rfc1337, instance, "
+			    "tcp_cc)");
 	assert_int_equal(ctl_config_override(&c, "nic.mtu=1500", err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "-s nic.mtu=1500: [nic] mtu: unknown section (expected [stack], "
 				 "[port0]..[port7] or [routes])");

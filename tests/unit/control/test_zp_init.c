@@ -210,11 +210,12 @@ static void test_zp_init_run_fini_as_a_program_uses_them(void **state)
 	char *argv[] = {"prog", EAL_ARGS,     "--", "-q",	  "-c", ini,
 			"-i",	"zpp-unit-2", "--", "--duration", "1",	NULL};
 	int argc = (int)(sizeof(argv) / sizeof(argv[0])) - 1;
-	struct zp_counter c[128];
+	struct zp_counter c[256];
 	struct run_probe probe = {.id = -5};
 	char sock[512];
 	int n, i, nc;
-	bool rx_seen = false, drop_seen = false;
+	bool rx_seen = false, drop_seen = false, tcp_stat_seen = false, tcp_drop_seen = false;
+	int j;
 
 	(void)state;
 	assert_int_equal(zp_worker_count(), 0);
@@ -244,14 +245,21 @@ static void test_zp_init_run_fini_as_a_program_uses_them(void **state)
 	assert_true(probe.polled >= 0);
 	assert_int_equal(zp_worker_id(), -1); /* the main thread is no worker after zp_run */
 
-	nc = zp_counters(c, 128);
-	assert_true(nc > 10 && nc <= 128);
+	nc = zp_counters(c, 256);
+	assert_true(nc > 10 && nc <= 256);
 	for (i = 0; i < nc; i++) {
 		rx_seen |= !c[i].drop && strcmp(c[i].name, "rx_packets") == 0;
 		drop_seen |= c[i].drop && strcmp(c[i].name, "ip_csum") == 0;
+		/* The TCP engine's counters too, prefixed so that none clashes ("nomem"). */
+		tcp_stat_seen |= !c[i].drop && strcmp(c[i].name, "tcp.retrans_segs") == 0;
+		tcp_drop_seen |= c[i].drop && strcmp(c[i].name, "tcp.nomem") == 0;
+		for (j = 0; j < i; j++)
+			assert_string_not_equal(c[i].name, c[j].name);
 	}
 	assert_true(rx_seen);
 	assert_true(drop_seen);
+	assert_true(tcp_stat_seen);
+	assert_true(tcp_drop_seen);
 	assert_int_equal(zp_counters(c, 2), nc); /* the count, even when truncated */
 
 	assert_int_equal(zp_run(stop_worker, NULL), 0);

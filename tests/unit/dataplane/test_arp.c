@@ -191,21 +191,79 @@ static void test_arp_unknown_neighbour_holds_packet_until_reply(void **state)
 	assert_int_equal(zpt_drops_total(env), 0);
 }
 
+/* Send @n datagrams to @dst, numbered 0..n-1 in their first two bytes. */
+static void send_numbered(struct zpt_env *env, rte_be32_t dst, unsigned n)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = l4_payload(env, 16);
+		uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
+
+		p[0] = (uint8_t)(i >> 8);
+		p[1] = (uint8_t)i;
+		assert_int_equal(dp_ipv4_output(env->w, m, 0, dst, PROTO_TEST), 0);
+	}
+}
+
+/* Pop @n frames from iface 0 and check they are datagrams 0..n-1 in order, to @mac. */
+static void expect_numbered(struct zpt_env *env, const struct rte_ether_addr *mac, unsigned n)
+{
+	unsigned i;
+
+	assert_int_equal(zpt_tx_count(env, 0), n);
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = zpt_tx_pop(env, 0);
+		uint8_t *l4;
+
+		assert_non_null(m);
+		assert_ether_eq(&frame_eth(m)->dst_addr, mac);
+		l4 = frame_l4(m);
+		assert_int_equal(l4[0] << 8 | l4[1], i);
+		rte_pktmbuf_free(m);
+	}
+}
+
 static void test_arp_pending_queue_overflow_is_counted_and_bounded(void **state)
 {
 	struct zpt_env *env = *state;
 	struct rte_ether_addr peer = peer_mac();
-	unsigned i;
 
-	for (i = 0; i < DP_ARP_PENDING_MAX + 3; i++)
-		send_datagram(env, PEER_IP);
+	/* A bare stack (arp_pending 0) gets the configuration's default, 256 per address. */
+	send_numbered(env, PEER_IP, 1000);
 	zpt_poll(env);
-	assert_int_equal(env->w->drops[DP_DROP_ARP_QUEUE_FULL], 3);
+	assert_int_equal(env->w->drops[DP_DROP_ARP_QUEUE_FULL], 1000 - DP_ARP_PENDING_DEFAULT);
+	assert_int_equal(zpt_drops_total(env), 744);
 	assert_int_equal(zpt_tx_count(env, 0), 1); /* one request, not one per packet */
 	zpt_tx_drain(env);
 
+	/* The first 256 wait, and leave in the order they were sent. */
 	inject_arp_reply(env, 0, PEER_IP, &peer);
-	assert_int_equal(zpt_tx_count(env, 0), DP_ARP_PENDING_MAX);
+	expect_numbered(env, &peer, DP_ARP_PENDING_DEFAULT);
+}
+
+static void test_arp_pending_holds_arp_pending_packets_and_sends_them_in_order(void **state)
+{
+	struct zpt_env *env = *state;
+	struct rte_ether_addr peer = peer_mac();
+
+	/* 1,000 parallel connects to a host not resolved yet: not one SYN may be lost. */
+	env->stack.tun.arp_pending = 1000;
+	send_numbered(env, PEER_IP, 1000);
+	zpt_poll(env);
+	assert_int_equal(zpt_drops_total(env), 0);
+	assert_int_equal(zpt_tx_count(env, 0), 1);
+	zpt_tx_drain(env);
+
+	inject_arp_reply(env, 0, PEER_IP, &peer);
+	expect_numbered(env, &peer, 1000);
+	assert_int_equal(zpt_drops_total(env), 0);
+
+	/* Beyond arp_pending, the queue of a new unresolved address is bounded again. */
+	send_numbered(env, IP4(10, 0, 0, 3), 1001);
+	assert_int_equal(env->w->drops[DP_DROP_ARP_QUEUE_FULL], 1);
+	zpt_poll(env);
+	zpt_tx_drain(env);
 }
 
 static void test_arp_unanswered_retries_every_interval_then_drops_pending(void **state)
@@ -269,6 +327,143 @@ static void test_arp_entry_expires_after_timeout(void **state)
 	m = pop_only(env, 0);
 	assert_arp_request(env, 0, m, PEER_IP);
 	rte_pktmbuf_free(m);
+}
+
+/* What one step of steady traffic put on the wire. */
+struct wire {
+	unsigned ip;		 /* datagrams to the peer's MAC */
+	unsigned probes_ucast;	 /* ARP requests for the peer sent to its MAC */
+	unsigned requests_bcast; /* ARP requests for the peer sent to broadcast */
+};
+
+/* Pop every frame sent on iface 0 and sort it; answer the ARP requests if @answer. */
+static void wire_take(struct zpt_env *env, struct wire *wire, bool answer)
+{
+	struct rte_ether_addr peer = peer_mac();
+	struct rte_mbuf *m;
+	bool asked = false;
+
+	while ((m = zpt_tx_pop(env, 0)) != NULL) {
+		if (rte_be_to_cpu_16(frame_eth(m)->ether_type) == RTE_ETHER_TYPE_IPV4) {
+			assert_ether_eq(&frame_eth(m)->dst_addr, &peer);
+			assert_int_equal(frame_ip(m)->dst_addr, PEER_IP);
+			wire->ip++;
+		} else {
+			struct rte_arp_hdr *a = frame_arp(m);
+
+			assert_int_equal(rte_be_to_cpu_16(a->arp_opcode), RTE_ARP_OP_REQUEST);
+			assert_int_equal(a->arp_data.arp_tip, PEER_IP);
+			if (rte_is_broadcast_ether_addr(&frame_eth(m)->dst_addr)) {
+				wire->requests_bcast++;
+			} else {
+				assert_ether_eq(&frame_eth(m)->dst_addr, &peer);
+				wire->probes_ucast++;
+			}
+			asked = true;
+		}
+		rte_pktmbuf_free(m);
+	}
+	if (asked && answer)
+		inject_arp_reply(env, 0, PEER_IP, &peer);
+}
+
+static void
+test_arp_entry_in_use_is_revalidated_at_expiry_without_interrupting_traffic(void **state)
+{
+	struct zpt_env *env = *state;
+	struct rte_ether_addr peer = peer_mac();
+	struct wire wire = {0};
+	unsigned step;
+
+	/* A short lifetime: five expiries in five seconds of steady traffic. */
+	env->stack.tun.arp_timeout_ms = 1000;
+	env->stack.tun.arp_retry_ms = 100;
+	inject_arp_reply(env, 0, PEER_IP, &peer);
+	zpt_tx_drain(env);
+
+	for (step = 0; step < 500; step++) {
+		send_datagram(env, PEER_IP);
+		zpt_advance(env, 10 * MS);
+		wire_take(env, &wire, true);
+		/* Every datagram leaves at once: never queued behind a resolution. */
+		assert_int_equal(wire.ip, step + 1);
+	}
+	assert_int_equal(zpt_drops_total(env), 0);
+	/* Each expiry was one unicast request to the MAC in use, answered at once. */
+	assert_true(env->w->stats[DP_STAT_ARP_REVALIDATE] >= 4);
+	assert_int_equal(wire.probes_ucast, env->w->stats[DP_STAT_ARP_REVALIDATE]);
+	assert_int_equal(env->w->stats[DP_STAT_ARP_PROBE_OUT], wire.probes_ucast);
+	assert_int_equal(wire.requests_bcast, 0);
+	assert_int_equal(env->w->stats[DP_STAT_ARP_REQ_OUT], 0);
+	assert_int_equal(env->w->stats[DP_STAT_ARP_EXPIRED], 0);
+	assert_non_null(dp_arp_lookup(env->w, PEER_IP));
+}
+
+static void test_arp_entry_in_use_goes_when_the_peer_stops_answering(void **state)
+{
+	struct zpt_env *env = *state;
+	struct rte_ether_addr peer = peer_mac();
+	uint64_t timeout, retry;
+	struct wire wire = {0};
+	unsigned step;
+
+	env->stack.tun.arp_timeout_ms = 1000;
+	env->stack.tun.arp_retry_ms = 100;
+	timeout = env->stack.tun.arp_timeout_ms * MS;
+	retry = env->stack.tun.arp_retry_ms * MS;
+	inject_arp_reply(env, 0, PEER_IP, &peer);
+	zpt_tx_drain(env);
+	send_datagram(env, PEER_IP);
+	zpt_advance(env, timeout - MS);
+	wire_take(env, &wire, false);
+	assert_int_equal(wire.ip, 1);
+
+	/* The lifetime ends: the MAC stays in use while arp_retries requests go out, unicast
+	 * and the last one broadcast, arp_retry_ms apart. */
+	zpt_advance(env, MS);
+	for (step = 0; step < env->stack.tun.arp_retries; step++) {
+		send_datagram(env, PEER_IP);
+		zpt_poll(env);
+		wire_take(env, &wire, false);
+		assert_int_equal(wire.ip, step + 2);
+		assert_non_null(dp_arp_lookup(env->w, PEER_IP));
+		zpt_advance(env, retry);
+	}
+	assert_int_equal(wire.probes_ucast, env->stack.tun.arp_retries - 1);
+	assert_int_equal(wire.requests_bcast, 1);
+	assert_int_equal(env->w->stats[DP_STAT_ARP_PROBE_OUT], env->stack.tun.arp_retries);
+	wire_take(env, &wire, false);
+	assert_int_equal(wire.probes_ucast + wire.requests_bcast, env->stack.tun.arp_retries);
+
+	/* No reply to any of them: the entry is gone, and the next datagram resolves afresh. */
+	assert_null(dp_arp_lookup(env->w, PEER_IP));
+	assert_int_equal(env->w->arp.used, 0);
+	assert_int_equal(env->w->stats[DP_STAT_ARP_REVALIDATE_FAIL], 1);
+	send_datagram(env, PEER_IP);
+	zpt_poll(env);
+	wire_take(env, &wire, false);
+	assert_int_equal(wire.requests_bcast, 2);
+	assert_int_equal(env->w->stats[DP_STAT_ARP_REQ_OUT], 1);
+	assert_int_equal(zpt_drops_total(env), 0);
+}
+
+static void test_arp_entry_not_used_since_confirmed_is_removed_at_expiry(void **state)
+{
+	struct zpt_env *env = *state;
+	struct rte_ether_addr peer = peer_mac();
+	uint64_t timeout = env->stack.tun.arp_timeout_ms * MS;
+
+	/* Used, then confirmed by the peer's ARP: not used since, so it simply expires. */
+	inject_arp_reply(env, 0, PEER_IP, &peer);
+	send_datagram(env, PEER_IP);
+	zpt_advance(env, MS);
+	inject_request(env, &peer, PEER_IP, OUR_IP);
+	zpt_tx_drain(env);
+	zpt_advance(env, timeout);
+	assert_null(dp_arp_lookup(env->w, PEER_IP));
+	assert_int_equal(zpt_tx_count(env, 0), 0);
+	assert_int_equal(env->w->stats[DP_STAT_ARP_EXPIRED], 1);
+	assert_int_equal(env->w->stats[DP_STAT_ARP_REVALIDATE], 0);
 }
 
 static void test_arp_gateway_route_resolves_the_gateway_not_the_destination(void **state)
@@ -412,10 +607,21 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_arp_pending_queue_overflow_is_counted_and_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(
+			test_arp_pending_holds_arp_pending_packets_and_sends_them_in_order, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
 			test_arp_unanswered_retries_every_interval_then_drops_pending, setup,
 			teardown),
 		cmocka_unit_test_setup_teardown(test_arp_entry_expires_after_timeout, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_arp_entry_in_use_is_revalidated_at_expiry_without_interrupting_traffic,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_arp_entry_in_use_goes_when_the_peer_stops_answering, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_arp_entry_not_used_since_confirmed_is_removed_at_expiry, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(
 			test_arp_gateway_route_resolves_the_gateway_not_the_destination, setup,
 			teardown),
