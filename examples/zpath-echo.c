@@ -57,7 +57,7 @@
 #include <zpath/zpath.h>
 #include <zpath/zpath_socket.h>
 
-#define ECHO_MAX_COUNTERS 128
+#define ECHO_MAX_COUNTERS 512
 #define ECHO_MAX_WORKERS  64
 #define ECHO_EVENTS	  64
 #define ECHO_CONN_BUF	  (64u * 1024)	/* per echo connection: bytes read, not yet echoed */
@@ -167,6 +167,14 @@ static void totals_read(struct echo_totals *t)
 	unsigned i;
 
 	memset(t, 0, offsetof(struct echo_totals, c));
+	if (n > ECHO_MAX_COUNTERS) {
+		static bool warned;
+
+		if (!warned)
+			fprintf(stderr, "zpath-echo: the stack has %d counters, only %d are shown\n", n,
+				ECHO_MAX_COUNTERS);
+		warned = true;
+	}
 	t->n = n < 0 ? 0 : n > ECHO_MAX_COUNTERS ? ECHO_MAX_COUNTERS : (unsigned)n;
 	for (i = 0; i < t->n; i++) {
 		const struct zp_counter *c = &t->c[i];
