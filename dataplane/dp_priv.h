@@ -203,6 +203,12 @@ typedef void (*dp_l4_input_fn)(struct dp_worker *w, struct rte_mbuf *m);
 /** Register @p fn for IPv4 protocol @p proto (IPPROTO_TCP ...). Call before workers start. */
 void dp_l4_register(uint8_t proto, dp_l4_input_fn fn);
 
+/** Called once per pass of the poll loop, before the TX flush (dataplane/tcp: output held
+ * back by a full TX buffer, ACKs batched over the pass's RX bursts). */
+typedef void (*dp_poll_fn)(struct dp_worker *w);
+/** Register the poll-loop hook (one, idempotent). Call before workers start. */
+void dp_poll_register(dp_poll_fn fn);
+
 static inline struct rte_ipv4_hdr *dp_mbuf_ip(struct rte_mbuf *m)
 {
 	return rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, -(int)m->l3_len);
@@ -235,6 +241,7 @@ struct dp_worker {
 	dp_rand_fn rand;
 	uint64_t rand_state;
 	bool virt_clock;              /**< tests: the loop leaves now_ns alone */
+	bool in_poll;                 /**< inside dp_worker_poll(): its end-of-pass hook will run */
 	uint16_t nb_rxq;
 	struct dp_rxq rxq[DP_MAX_PORTS];
 

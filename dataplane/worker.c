@@ -22,6 +22,12 @@
 #define DP_MSG_BURST 16
 
 static RTE_DEFINE_PER_LCORE(struct dp_worker *, dp_self);
+static dp_poll_fn poll_hook;
+
+void dp_poll_register(dp_poll_fn fn)
+{
+	poll_hook = fn;
+}
 
 struct dp_worker *dp_worker_self(void)
 {
@@ -160,6 +166,7 @@ unsigned dp_worker_poll(struct dp_worker *w)
 	if (!w->virt_clock)
 		w->now_ns = dp_clock_ns();
 	w->loops++;
+	w->in_poll = true;
 
 	for (i = 0; i < w->nb_rxq; i++) {
 		const struct dp_rxq *q = &w->rxq[i];
@@ -197,6 +204,11 @@ unsigned dp_worker_poll(struct dp_worker *w)
 		msgs[j].fn(w, msgs[j].arg);
 	w->stats[DP_STAT_MSG_RUN] += n;
 
+	/* End of the pass (dataplane/tcp): output held back by a full TX buffer (the port had a
+	 * whole pass to drain it) and the ACKs batched over this pass's RX bursts. */
+	if (poll_hook != NULL)
+		poll_hook(w);
+	w->in_poll = false;
 	dp_tx_flush(w);
 	return total;
 }

@@ -9,6 +9,7 @@
 
 #include <rte_ip.h>
 
+#include "dp_cksum.h"
 #include "tcp_priv.h"
 
 void tcp__drop_seg(struct tcp_engine *e, struct tcp_seg *s, enum tcp_drop why)
@@ -291,12 +292,31 @@ void tcp__rq_deliver(struct tcp_conn *c, struct rte_mbuf *m, uint32_t len)
 	rq_append(c, m);
 }
 
+/*
+ * In-order data the poll loop delivers in one RX burst is acknowledged once, at the end of
+ * the loop pass (tcp__outq_run), up to this many full segments; beyond it, every second
+ * segment again. Linux does the same through GRO (one ACK per aggregated packet, up to 64 KiB):
+ * for a bulk receiver it halves or quarters the ACKs both ends process.
+ */
+#define TCP_ACK_BATCH_SEGS 16u
+
 static void ack_policy(struct tcp_conn *c, bool in_order)
 {
 	/* RFC 9293 §3.8.6.3 / RFC 5681 §4.2: delay at most one full segment's ACK, ACK out-of-
 	 * order segments and hole fills at once. */
 	if (!in_order || c->e->delack_ns == 0 || (c->flags & (TCPF_ACK_NOW | TCPF_DELACK)) ||
 	    c->ooo_head != NULL) {
+		/* The every-second-segment ACK of in-order data received inside the poll loop
+		 * waits for the end of the RX burst (the ACK is sent in the same loop pass, before
+		 * the TX flush), unless a lot is unacknowledged already. */
+		if (in_order && c->e->delack_ns != 0 && c->ooo_head == NULL &&
+		    !(c->flags & TCPF_ACK_NOW) && c->e->w->in_poll &&
+		    c->rcv_nxt - c->last_ack_sent <
+			    TCP_MIN(TCP_ACK_BATCH_SEGS * c->rcv_mss, c->rcvbuf / 4)) {
+			c->flags |= TCPF_ACK_BATCH;
+			tcp__outq_add(c);
+			return;
+		}
 		c->flags |= TCPF_ACK_NOW;
 		return;
 	}
@@ -350,7 +370,7 @@ static bool csum_ok(struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, const voi
 		return true;
 	if (f == RTE_MBUF_F_RX_L4_CKSUM_BAD)
 		return false;
-	return rte_ipv4_udptcp_cksum_verify(ip, th) == 0;
+	return dp_ipv4_l4_cksum_verify(ip, th) == 0; /* dp_cksum.h */
 }
 
 void tcp_input(struct dp_worker *w, struct rte_mbuf *m)

@@ -135,7 +135,7 @@ static int xmit(struct tcp_conn *c, uint32_t seq, uint8_t flags, uint32_t len)
 		if (SEQ_GT(edge, c->rcv_adv))
 			c->rcv_adv = edge;
 		c->last_ack_sent = c->rcv_nxt;
-		c->flags &= ~(TCPF_ACK_NOW | TCPF_DELACK);
+		c->flags &= ~(TCPF_ACK_NOW | TCPF_DELACK | TCPF_ACK_BATCH);
 		dp_timer_cancel(e->w, &c->t_delack);
 	}
 	if (flags & TCP_FLAG_RST)
@@ -251,6 +251,87 @@ static bool fin_due(const struct tcp_conn *c, uint32_t off_end)
 }
 
 /*
+ * TX backpressure. When the worker's TX buffer for the connection's port is full even after a
+ * flush (the port's ring is full: the peer or the NIC is slower than we produce), a data
+ * segment built now would only be dropped by dp_tx_enqueue() (TX_FULL) and cost a
+ * retransmission. Hold new data segments back instead: the connection goes on e->outq and
+ * its output runs again on the next pass of the poll loop, after the buffer was flushed.
+ * Control segments (ACK, SYN, FIN, RST) are not held back.
+ */
+static bool tx_blocked(struct tcp_conn *c)
+{
+	struct tcp_engine *e = c->e;
+	struct dp_worker *w = e->w;
+	const struct dp_stack *s = w->stack;
+	rte_be32_t nexthop;
+	uint16_t i, iface;
+	bool any = false;
+
+	if (e->output != NULL) /* test capture hook: no TX buffer on this path */
+		return false;
+	for (i = 0; i < s->nb_ifaces; i++)
+		any |= w->tx[i].n >= DP_TX_BURST;
+	if (likely(!any))
+		return false;
+	if (dp_route_lookup(s, c->key.raddr, &iface, &nexthop) != 0)
+		return false; /* dp_ipv4_output counts the drop */
+	if (w->tx[iface].n < DP_TX_BURST)
+		return false;
+	/* One flush attempt per loop pass and port: with many connections blocked, retrying
+	 * the port for each of them costs a driver call each and frees no room. */
+	if (e->tx_full_loop[iface] != w->loops) {
+		dp_tx_flush_iface(w, iface);
+		if (w->tx[iface].n < DP_TX_BURST)
+			return false;
+		e->tx_full_loop[iface] = w->loops;
+	}
+	if (!(c->flags & TCPF_OUTQ))
+		tcp__stat(e, TCP_STAT_TX_BLOCKED);
+	tcp__outq_add(c);
+	return true;
+}
+
+void tcp__outq_add(struct tcp_conn *c)
+{
+	if (!(c->flags & TCPF_OUTQ)) {
+		c->flags |= TCPF_OUTQ;
+		TAILQ_INSERT_TAIL(&c->e->outq, c, outq_link);
+	}
+}
+
+void tcp__outq_del(struct tcp_conn *c)
+{
+	if (c->flags & TCPF_OUTQ) {
+		TAILQ_REMOVE(&c->e->outq, c, outq_link);
+		c->flags &= ~TCPF_OUTQ;
+	}
+}
+
+void tcp__outq_run(struct dp_worker *w)
+{
+	struct tcp_engine *e = tcp__engine(w);
+	TAILQ_HEAD(, tcp_conn) run;
+	struct tcp_conn *c;
+
+	if (e == NULL || TAILQ_EMPTY(&e->outq))
+		return;
+	/* Connections blocked again while this runs go back on e->outq, for the next pass. */
+	TAILQ_INIT(&run);
+	TAILQ_CONCAT(&run, &e->outq, outq_link);
+	while ((c = TAILQ_FIRST(&run)) != NULL) {
+		TAILQ_REMOVE(&run, c, outq_link);
+		c->flags &= ~TCPF_OUTQ;
+		if (c->flags & TCPF_ACK_BATCH) {
+			/* The burst is over: the ACK that waited for it goes now (with data, if
+			 * there is some to send). */
+			c->flags &= ~TCPF_ACK_BATCH;
+			c->flags |= TCPF_ACK_NOW;
+		}
+		tcp__output(c);
+	}
+}
+
+/*
  * Send what the windows allow. Called after every event that may enable output: data queued,
  * ACK received, window opened, timer fired, close.
  */
@@ -340,6 +421,12 @@ void tcp__output(struct tcp_conn *c)
 				c->persist_shift = 0;
 				tcp__persist_arm(c);
 			}
+			return;
+		}
+		if (len > 0 && !probe && tx_blocked(c)) {
+			/* The ACK we owe still goes out: it may be what lets the peer drain. */
+			if (c->flags & TCPF_ACK_NOW)
+				tcp__send_ack(c);
 			return;
 		}
 		fl = TCP_FLAG_ACK;

@@ -123,7 +123,8 @@ static inline bool tcp_state_synced(enum tcp_state s)
 	X(ICMP_HARD, "icmp_hard", "ICMP errors that aborted a connect")                            \
 	X(SACK_RECOVERIES, "sack_recoveries", "loss recoveries driven by SACK (RFC 6675)")          \
 	X(DSACKS, "dsacks_in", "D-SACK blocks received: a segment reached the peer twice")        \
-	X(SPURIOUS_UNDO, "spurious_undos", "cwnd reductions undone: retransmissions were D-SACKed")
+	X(SPURIOUS_UNDO, "spurious_undos", "cwnd reductions undone: retransmissions were D-SACKed") \
+	X(TX_BLOCKED, "tx_blocked", "times output stopped at a full TX buffer (per connection and loop pass)")
 
 #define TCP_X_ENUM(e, name, help) TCP_DROP_##e,
 enum tcp_drop { TCP_DROP_LIST(TCP_X_ENUM) TCP_DROP_MAX };
@@ -211,6 +212,8 @@ _Static_assert(sizeof(struct tcp_key) == 12, "tcp_key is packed");
 #define TCPF_FREED 0x00800000u       /* freed once zero-copy views come back */
 #define TCPF_SACK_OK 0x01000000u     /* SACK permitted both ways (RFC 2018) */
 #define TCPF_BIND_PORT 0x02000000u   /* holds its port by bind()/listen (e->bind_ports) */
+#define TCPF_OUTQ 0x04000000u      /* on e->outq (output runs at the end of the loop pass) */
+#define TCPF_ACK_BATCH 0x08000000u /* an every-second-segment ACK waits for the burst's end */
 
 /* c->shut: what the socket can no longer do (Linux sk_shutdown bits). */
 #define TCP_RCV_SHUT 1u
@@ -219,6 +222,7 @@ _Static_assert(sizeof(struct tcp_key) == 12, "tcp_key is packed");
 struct tcp_conn {
 	TAILQ_ENTRY(tcp_conn) link;      /**< engine->conns */
 	TAILQ_ENTRY(tcp_conn) qlink;     /**< listener's half-open / accept queue */
+	TAILQ_ENTRY(tcp_conn) outq_link; /**< engine->outq, when TCPF_OUTQ */
 	struct tcp_engine *e;
 	uint64_t id;
 	struct tcp_key key;
@@ -336,6 +340,7 @@ struct tcp_engine {
 	uint32_t nb_conns;
 	uint64_t next_id;
 	uint64_t isn_key[2];             /**< RFC 6528 secret (SipHash key) */
+	uint32_t eph_next;               /**< RFC 6056 Algorithm 3 counter (ephemeral ports) */
 	tcp_output_fn output;
 	uint64_t delack_ns;              /**< 0 = ACK at once (tests) */
 	uint64_t drops[TCP_DROP_MAX];
@@ -343,6 +348,11 @@ struct tcp_engine {
 	uint64_t state_enter[TCP_NSTATES];
 	uint32_t *bind_ports;            /**< per local port: blocks holding it by bind() (65536) */
 	bool pool_low;                   /**< w->pool below a quarter: queue no payload (tcp__text) */
+	/** Output to run at the end of the poll-loop pass (tcp__outq_run): connections that
+	 * held data back because the egress TX buffer was full (TCPF_OUTQ), and ACKs batched
+	 * over an RX burst (TCPF_ACK_BATCH). */
+	TAILQ_HEAD(, tcp_conn) outq;
+	uint64_t tx_full_loop[DP_MAX_PORTS]; /**< w->loops when the port's TX buffer stayed full */
 };
 
 static inline struct tcp_engine *tcp__engine(struct dp_worker *w)
@@ -422,6 +432,12 @@ bool tcp__text(struct tcp_conn *c, struct tcp_seg *s);
 
 /* tcp_output.c */
 void tcp__output(struct tcp_conn *c);
+/** Run output again for the connections a full TX buffer held back (poll-loop hook). */
+void tcp__outq_run(struct dp_worker *w);
+/** Take @p c off the TX wait list (connection freed). */
+void tcp__outq_del(struct tcp_conn *c);
+/** Put @p c on e->outq: tcp__output() runs for it at the end of this loop pass. */
+void tcp__outq_add(struct tcp_conn *c);
 int tcp__send_ctl(struct tcp_conn *c, uint32_t seq, uint8_t flags);
 void tcp__send_ack(struct tcp_conn *c);
 void tcp__send_challenge_ack(struct tcp_conn *c);

@@ -1342,6 +1342,231 @@ static void test_low_mbuf_pool_drops_payload_but_takes_the_ack(void **state)
 	zp_close(fd);
 }
 
+/*
+ * TX backpressure (helper perf): with the port's TX ring full, TCP holds its data segments
+ * back (counted tx_blocked) instead of building segments that dp_tx_enqueue() would drop
+ * (TX_FULL) and the connection would have to retransmit; once the ring drains, the data goes
+ * out in order on the next loop passes, with no loss, no duplicate and no retransmission.
+ */
+static void test_realpath_full_tx_ring_holds_data_back_then_sends_it(void **state)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = RTE_BE16(5002)};
+	const size_t warm = 64u << 10, total = warm + (96u << 10);
+	struct tcp_engine *te = tcp__engine(E->w);
+	struct tcp_conn *c;
+	struct rte_mbuf *m;
+	struct kframe f;
+	uint8_t o[40], chunk[16384];
+	size_t sent = 0;
+	unsigned nfill = 0, i;
+	int l, fd;
+
+	(void)state;
+	peer_init(50002, 5002);
+	P.win = 1024; /* 128 KiB: neither the window nor the socket buffer stops the burst */
+	l = zp_socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(zp_bind(l, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(zp_listen(l, 4), 0);
+	peer_arp();
+	peer_inject(P.snd_nxt, 0, F_SYN, 64240, o, put_syn_opts(o, false), NULL, 0);
+	P.snd_nxt++;
+	zpt_poll(E);
+	assert_true(pop_frame(&f));
+	assert_int_equal(f.flags, F_SYN | F_ACK);
+	P.rcv_nxt = f.seq + 1;
+	P.z_una = f.seq + 1;
+	P.z_ws = f.ws;
+	P.ts = true;
+	P.ts_recent = f.tsval;
+	peer_send(F_ACK, NULL, 0);
+	zpt_poll(E);
+	fd = zp_accept(l, NULL, NULL);
+	assert_true(fd >= 0);
+
+	/* Some traffic first, then a congestion window well beyond one TX burst (as after a
+	 * longer slow start; the scripted peer ACKs once per pump, which grows cwnd slowly). */
+	for (i = 0; i < 100000 && P.rx_len < warm; i++) {
+		if (sent < warm) {
+			size_t n = warm - sent < sizeof(chunk) ? warm - sent : sizeof(chunk);
+			ssize_t r;
+
+			fill(chunk, sent, n);
+			r = zp_send(fd, chunk, n, 0);
+			if (r > 0)
+				sent += (size_t)r;
+		}
+		peer_pump();
+		if (i % 16 == 0)
+			E->w->now_ns += MSEC;
+	}
+	assert_int_equal(P.rx_len, warm);
+	peer_pump();
+	TAILQ_FOREACH(c, &te->conns, link)
+		if (c->state == TCPS_ESTABLISHED)
+			c->cwnd = 200u * 1448u;
+
+	/* The NIC stops taking frames: its TX ring is full. */
+	while (rte_ring_free_count(E->tx[0]) > 0) {
+		assert_int_equal(rte_ring_enqueue(E->tx[0], zpt_mbuf(E, "x", 1)), 0);
+		nfill++;
+	}
+	while (sent < total) {
+		size_t n = total - sent < sizeof(chunk) ? total - sent : sizeof(chunk);
+		ssize_t r;
+
+		fill(chunk, sent, n);
+		r = zp_send(fd, chunk, n, 0);
+		if (r <= 0)
+			break;
+		sent += (size_t)r;
+	}
+	assert_true(sent - warm > 32u * 1448u); /* more than the worker's TX buffer holds */
+	for (i = 0; i < 4; i++)
+		zpt_poll(E);
+	assert_int_equal(E->w->drops[DP_DROP_TX_FULL], 0);
+	assert_int_equal(E->w->tx[0].n, DP_TX_BURST); /* full, and kept */
+	assert_true(te->stats[TCP_STAT_TX_BLOCKED] > 0);
+
+	/* The ring drains: everything goes out, in order, nothing twice. */
+	for (i = 0; i < nfill; i++) {
+		m = zpt_tx_pop(E, 0);
+		assert_non_null(m);
+		assert_int_equal(rte_pktmbuf_pkt_len(m), 1);
+		rte_pktmbuf_free(m);
+	}
+	for (i = 0; i < 100000 && P.rx_len < sent; i++) {
+		if (sent < total) {
+			size_t n = total - sent < sizeof(chunk) ? total - sent : sizeof(chunk);
+			ssize_t r;
+
+			fill(chunk, sent, n);
+			r = zp_send(fd, chunk, n, 0);
+			if (r > 0)
+				sent += (size_t)r;
+		}
+		peer_pump();
+	}
+	assert_int_equal(P.rx_len, total);
+	for (i = 0; i < total; i += 997)
+		assert_int_equal(P.rx[i], pattern((size_t)i));
+	assert_int_equal(P.dup_segs, 0);
+	assert_int_equal(te->stats[TCP_STAT_RETRANS], 0);
+	assert_int_equal(te->stats[TCP_STAT_RTO_EXPIRED], 0);
+	zp_close(fd);
+	zp_close(l);
+	zpt_tx_drain(E);
+	assert_int_equal(zpt_drops_total(E), 0);
+}
+
+/*
+ * ACK batching (helper perf): in-order full segments that arrive in one RX burst are
+ * acknowledged once, at the end of the loop pass, instead of every second segment; after 16
+ * unacknowledged segments the every-second-segment rule applies again.
+ */
+static unsigned burst_acks(unsigned nseg, uint32_t *last_ack)
+{
+	static uint8_t seg[1448];
+	struct kframe f;
+	unsigned i, acks = 0;
+
+	memset(seg, 'b', sizeof(seg));
+	for (i = 0; i < nseg; i++)
+		peer_send(F_ACK, seg, sizeof(seg)); /* all on the RX ring: one burst */
+	zpt_poll(E);
+	while (pop_frame(&f)) {
+		peer_take(&f);
+		assert_int_equal(f.len, 0);
+		if (f.flags & F_ACK) {
+			acks++;
+			*last_ack = f.ack;
+		}
+	}
+	return acks;
+}
+
+static void test_realpath_one_ack_per_rx_burst_of_in_order_data(void **state)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = RTE_BE16(5003)};
+	uint8_t o[40], buf[65536];
+	struct kframe f;
+	uint32_t ack = 0;
+	int l, fd;
+
+	(void)state;
+	peer_init(50003, 5003);
+	l = zp_socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(zp_bind(l, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(zp_listen(l, 4), 0);
+	peer_arp();
+	peer_inject(P.snd_nxt, 0, F_SYN, 64240, o, put_syn_opts(o, false), NULL, 0);
+	P.snd_nxt++;
+	zpt_poll(E);
+	assert_true(pop_frame(&f));
+	peer_take(&f);
+	P.rcv_nxt = f.seq + 1;
+	P.z_una = f.seq + 1;
+	P.z_ws = f.ws;
+	P.ts = true;
+	P.ts_recent = f.tsval;
+	peer_send(F_ACK, NULL, 0);
+	zpt_poll(E);
+	fd = zp_accept(l, NULL, NULL);
+	assert_true(fd >= 0);
+	assert_true(P.z_wnd >= 24u * 1448u);
+
+	/* 8 segments in one burst: one ACK, for all of them (not 4). */
+	assert_int_equal(burst_acks(8, &ack), 1);
+	assert_int_equal(ack, P.snd_nxt);
+	assert_int_equal(zp_recv(fd, buf, sizeof(buf), 0), 8 * 1448);
+	zpt_poll(E);
+	while (pop_frame(&f)) /* a window update, maybe */
+		peer_take(&f);
+
+	/* 24 in one burst: the 17th is acknowledged at once, the rest at the burst's end. */
+	assert_int_equal(burst_acks(24, &ack), 2);
+	assert_int_equal(ack, P.snd_nxt);
+	assert_int_equal(tcp__engine(E->w)->stats[TCP_STAT_DELAYED_ACKS], 0);
+	zp_close(fd);
+	zp_close(l);
+	zpt_tx_drain(E);
+	assert_int_equal(zpt_drops_total(E), 0);
+}
+
+/*
+ * Found by zpath-bench crr over memif (helper perf): connect() chose a random port each time,
+ * so now and then a new connection took the 4-tuple of one closed an instant before, which
+ * the server still held in TIME_WAIT; in the same timestamp tick and with an ISN not past the
+ * old sequence numbers, the server drops that SYN (RFC 6191) and the connection waits 1 s for
+ * its SYN retransmission. Ports towards one destination now go round the range (RFC 6056
+ * Algorithm 3): no port comes back before all the others were used.
+ */
+static void test_connect_does_not_reuse_a_port_before_the_range_went_round(void **state)
+{
+	static uint8_t seen[65536];
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = RTE_BE16(7)};
+	struct zpt_seg sg;
+	unsigned i;
+	int fd;
+
+	(void)state;
+	memset(seen, 0, sizeof(seen));
+	sin.sin_addr.s_addr = TT->peer;
+	for (i = 0; i < 3000; i++) {
+		fd = zp_socket(AF_INET, SOCK_STREAM, 0);
+		assert_true(fd >= 0);
+		assert_int_equal(zp_connect(fd, (struct sockaddr *)&sin, sizeof(sin)), -1);
+		assert_true(zpt_tcp_pop(TT, &sg));
+		assert_int_equal(sg.flags, TCP_FLAG_SYN);
+		assert_true(sg.sport >= TCP_EPHEMERAL_LO && sg.sport <= TCP_EPHEMERAL_HI);
+		if (seen[sg.sport])
+			fail_msg("connect %u reused port %u", i, sg.sport);
+		seen[sg.sport] = 1;
+		assert_int_equal(zp_close(fd), 0); /* SYN_SENT: the block goes at once */
+		zpt_tcp_drain(TT);
+	}
+	assert_int_equal(zpt_tcp_conns(TT), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1375,6 +1600,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_retransmission_into_a_small_window_is_not_held_back, setup_tcp,
 			teardown_tcp),
+		cmocka_unit_test_setup_teardown(
+			test_connect_does_not_reuse_a_port_before_the_range_went_round, setup_tcp,
+			teardown_tcp),
+		cmocka_unit_test_setup_teardown(test_realpath_one_ack_per_rx_burst_of_in_order_data,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_realpath_full_tx_ring_holds_data_back_then_sends_it,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_low_mbuf_pool_drops_payload_but_takes_the_ack,
 						setup_tcp, teardown_tcp),
 	};
