@@ -243,6 +243,40 @@ tap_echo_start() {
 	tap_kernel_setup "$ns" "$ifc" "$kmac" "$kaddr"
 }
 
+# tcp_tap_setup TAG N: the namespace of a zpath <-> Linux TCP test over net_tap, zpath at
+# 10.99.N.2, the kernel at 10.99.N.1 (N in 1..99, distinct per test so tests can run side by
+# side). Sets NS (also the EAL file prefix and instance name), IF, ZMAC, KMAC, ZIP, KIP and
+# KPEER (the kernel-side peer, tcp_kpeer.py), writes $ZPT_TMP/zpath.ini, and defines
+# start_echo NAME ARGS... to run zpath-echo on that link.
+tcp_tap_setup() {
+	local tag="$1" n="$2"
+	KPEER="$ZPATH_ROOT/tests/integration/tcp_kpeer.py"
+	zpt_reap_stale "$tag"
+	NS="$(zpt_name "$tag")"
+	IF="${tag}0"
+	ZMAC="$(printf '02:7a:69:00:%02x:02' "$n")"
+	KMAC="$(printf '02:7a:69:00:%02x:01' "$n")"
+	ZIP="10.99.$n.2"
+	KIP="10.99.$n.1"
+	netns_create "$NS"
+	write_ini "$ZPT_TMP/zpath.ini" <<EOF
+[stack]
+workers=1
+instance=$NS
+mbufs=8191
+
+[port0]
+device=net_tap0
+address=$ZIP/24
+gateway=$KIP
+EOF
+	start_echo() { # start_echo NAME ARGS...
+		local name="$1"
+		shift
+		tap_echo_start "$name" "$NS" "$IF" "$ZMAC" "$KMAC" "$KIP/24" "$NS" "$ZPT_TMP/zpath.ini" "$@"
+	}
+}
+
 # kernel_ping_until NS ADDR NAME [TRIES]: ping ADDR from NS once a second until it answers
 # (zpath may still be starting), failing if zpath-echo NAME exits meanwhile.
 kernel_ping_until() {

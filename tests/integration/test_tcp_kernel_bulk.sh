@@ -17,32 +17,7 @@ require_cmd ip ping timeout python3
 require_echo
 
 BYTES="${ZIO_BULK_BYTES:-67108864}"
-KPEER="$ZPATH_ROOT/tests/integration/tcp_kpeer.py"
-zpt_reap_stale zio-tb
-NS="$(zpt_name zio-tb)" # namespace, EAL file prefix and instance name
-IF=zio-tb0
-ZMAC=02:7a:69:00:01:02
-KMAC=02:7a:69:00:01:01
-ZIP=10.99.1.2
-KIP=10.99.1.1
-
-netns_create "$NS"
-write_ini "$ZPT_TMP/zpath.ini" <<EOF
-[stack]
-workers=1
-instance=$NS
-mbufs=8191
-
-[port0]
-device=net_tap0
-address=$ZIP/24
-gateway=$KIP
-EOF
-start_echo() { # start_echo NAME ARGS...
-	local name="$1"
-	shift
-	tap_echo_start "$name" "$NS" "$IF" "$ZMAC" "$KMAC" "$KIP/24" "$NS" "$ZPT_TMP/zpath.ini" "$@"
-}
+tcp_tap_setup zio-tb 1 # NS, IF, ZMAC, KMAC, ZIP, KIP, KPEER, zpath.ini, start_echo
 kpeer() { # kpeer NAME ARGS...: tcp_kpeer.py in the namespace, output in $ZPT_TMP/NAME.out
 	local name="$1"
 	shift

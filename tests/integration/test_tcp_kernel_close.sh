@@ -24,32 +24,7 @@ require_netns
 require_cmd ip ping timeout python3
 require_echo
 
-KPEER="$ZPATH_ROOT/tests/integration/tcp_kpeer.py"
-zpt_reap_stale zio-tx
-NS="$(zpt_name zio-tx)" # namespace, EAL file prefix and instance name
-IF=zio-tx0
-ZMAC=02:7a:69:00:03:02
-KMAC=02:7a:69:00:03:01
-ZIP=10.99.3.2
-KIP=10.99.3.1
-
-netns_create "$NS"
-write_ini "$ZPT_TMP/zpath.ini" <<EOF
-[stack]
-workers=1
-instance=$NS
-mbufs=8191
-
-[port0]
-device=net_tap0
-address=$ZIP/24
-gateway=$KIP
-EOF
-start_echo() { # start_echo NAME ARGS...
-	local name="$1"
-	shift
-	tap_echo_start "$name" "$NS" "$IF" "$ZMAC" "$KMAC" "$KIP/24" "$NS" "$ZPT_TMP/zpath.ini" "$@"
-}
+tcp_tap_setup zio-tx 3 # NS, IF, ZMAC, KMAC, ZIP, KIP, KPEER, zpath.ini, start_echo
 declare -A KPID=()
 kpeer_bg() { # kpeer_bg NAME ARGS...: tcp_kpeer.py in the namespace, in the background
 	local name="$1"
