@@ -57,5 +57,7 @@ sanflags=()
 cc -std=c11 -Wall -Werror "${sanflags[@]}" -o "$ZPT_TMP/app" "$ZPT_TMP/app.c" $flags -Wl,-rpath,"$libdir" \
 	>"$ZPT_TMP/cc.log" 2>&1 || { cat "$ZPT_TMP/cc.log" >&2; fail "the application does not build"; }
 out=$("$ZPT_TMP/app") || fail "the application failed: $out"
-ldd "$ZPT_TMP/app" | grep -q "$libdir/libzpath.so" || fail "not linked against the installed libzpath.so"
+# Capture first: with pipefail, `ldd | grep -q` fails whenever grep's early exit kills ldd.
+deps=$(ldd "$ZPT_TMP/app")
+[[ "$deps" == *"$libdir/libzpath.so"* ]] || fail "not linked against the installed libzpath.so"
 pass "$out"
