@@ -153,7 +153,7 @@ for line in open(sys.argv[1]):
 # integration NAME DIR: every tests/integration/test_*.sh and tests/interop/test_*.sh against
 # the build in DIR.
 integration() {
-	local name="$1" dir="$2" t0 t1 s n rc took why logdir
+	local name="$1" dir="$2" t0 t1 s n rc took why logdir lim
 	local scripts=()
 	t0="$(now_s)"
 	logdir="$dir/test-logs"
@@ -167,9 +167,12 @@ integration() {
 		if [[ -n "${ZPATH_IT_FILTER:-}" && "$n" != *"$ZPATH_IT_FILTER"* ]]; then
 			continue
 		fi
+		# A script may ask for a longer limit with a line "# zpath-it-timeout: SECONDS".
+		lim="$(sed -n 's/^# zpath-it-timeout: *\([0-9][0-9]*\).*/\1/p' "$s" | head -n 1)"
+		((${lim:-0} > it_timeout)) || lim="$it_timeout"
 		t1="$(now_s)"
 		rc=0
-		ZPATH_BUILD="$dir" timeout -k 15 "$it_timeout" bash "$s" >"$logdir/$n.log" 2>&1 </dev/null || rc=$?
+		ZPATH_BUILD="$dir" timeout -k 15 "$lim" bash "$s" >"$logdir/$n.log" 2>&1 </dev/null || rc=$?
 		took="$(elapsed "$t1")"
 		case "$rc" in
 		0)
@@ -182,7 +185,7 @@ integration() {
 			result "$name: $n" skip "$why"
 			;;
 		*)
-			if ((rc == 124 || rc == 137)); then why="timed out after ${it_timeout} s"; else why="exit $rc"; fi
+			if ((rc == 124 || rc == 137)); then why="timed out after ${lim} s"; else why="exit $rc"; fi
 			log "$T" "  FAIL $n (${took} s, $why); last lines of $logdir/$n.log:"
 			tail -n 80 "$logdir/$n.log" | sed 's/^/    | /' >&2
 			result "$name: $n" fail "$why"
