@@ -23,6 +23,9 @@
 
 /* Largest redirection table we program (RTE_ETH_RSS_RETA_SIZE_512). */
 #define PORT_RETA_MAX 512
+/* How long a memif client keeps trying to reach its server at start, and how often. */
+#define PORT_START_WAIT_MS  5000u
+#define PORT_START_PAUSE_MS 50u
 
 static int port_err(char *err, size_t errlen, int rc, const char *fmt, ...)
 	__rte_format_printf(4, 5);
@@ -322,6 +325,23 @@ int dp_port_start(struct dp_iface *ifc, struct dp_port *p, struct rte_mempool *c
 	}
 
 	rc = rte_eth_dev_start(pid);
+	if (rc != 0 && strcmp(info.driver_name, "net_memif") == 0) {
+		/* A memif client's start is its connect() to the server's socket. DPDK 22.11
+		 * tries once: it fails while the server is not listening yet, or is still
+		 * taking down the connection of the client before (seen in test_tcp_memif.sh,
+		 * a client started right after another one ended). Keep trying for a while,
+		 * as the memif protocol means a client to wait for its server. */
+		struct timespec pause = {.tv_sec = 0, .tv_nsec = PORT_START_PAUSE_MS * 1000000L};
+		unsigned tries;
+
+		fprintf(stderr, "zpath: %s: net_memif did not start (%s); retrying for %u ms\n",
+			ifc->name, rte_strerror(-rc), PORT_START_WAIT_MS);
+		for (tries = 0; rc != 0 && tries < PORT_START_WAIT_MS / PORT_START_PAUSE_MS;
+		     tries++) {
+			nanosleep(&pause, NULL);
+			rc = rte_eth_dev_start(pid);
+		}
+	}
 	if (rc != 0)
 		return port_err(err, errlen, rc, "%s: rte_eth_dev_start: %s", ifc->name,
 				rte_strerror(-rc));
