@@ -30,6 +30,10 @@ void tcp__set_state(struct tcp_conn *c, enum tcp_state s)
 		tcp__state_name(c->state), tcp__state_name(s));
 	c->e->state_enter[s]++;
 	c->state = s;
+	/* Our FIN is acknowledged: nothing will be sent again, the send ring goes back (a
+	 * TIME_WAIT block holds no send buffer). */
+	if ((s == TCPS_FIN_WAIT_2 || s == TCPS_TIME_WAIT) && c->sbuf_len == 0)
+		tcp__sbuf_free(c);
 }
 
 /* ---- next-state tables ------------------------------------------------------------------- */

@@ -49,9 +49,9 @@ bool tcp__challenge_allowed(struct tcp_conn *c)
 static void inherit(struct tcp_conn *c, const struct tcp_conn *l)
 {
 	c->flags |= l->flags & (TCPF_NODELAY | TCPF_KEEPALIVE | TCPF_LINGER | TCPF_REUSEADDR |
-				TCPF_REUSEPORT);
+				TCPF_REUSEPORT | TCPF_SNDBUF_LOCK);
 	c->rcvbuf = l->rcvbuf;
-	c->sbuf_size = l->sbuf_size;
+	c->sndbuf_max = l->sndbuf_max;
 	c->keepidle_s = l->keepidle_s;
 	c->keepintvl_s = l->keepintvl_s;
 	c->keepcnt = l->keepcnt;
@@ -245,7 +245,8 @@ void tcp__process_ack(struct tcp_conn *c, struct tcp_seg *s)
 		tcp__rexmt_arm(c);
 	}
 	update_window(c, s, true);
-	if (c->upcall != NULL && c->sbuf_len < c->sbuf_size)
+	tcp__snd_expand(c); /* cwnd and the peer's window moved: the send buffer follows */
+	if (c->upcall != NULL && c->sbuf_len < tcp__snd_limit(c))
 		tcp__wakeup(c); /* room to write (EPOLLOUT) */
 }
 

@@ -124,6 +124,8 @@ struct zp_tcp_info {
 	uint32_t snd_queue;     /**< bytes queued, not yet acked */
 	uint32_t rcv_queue;     /**< bytes received, not yet read */
 	char congestion[16];    /**< congestion control name */
+	uint32_t snd_buf;       /**< send-buffer limit now (autotuned up to SO_SNDBUF), bytes */
+	uint32_t snd_mem;       /**< bytes of send buffer allocated */
 };
 
 /* ---- epoll ------------------------------------------------------------------------------ */

@@ -64,6 +64,7 @@ static void test_config_full_file_sets_every_value(void **state)
 				   "tcp_msl_ms = 1000\n"
 				   "tcp_fin_timeout_ms = 2000\n"
 				   "tcp_rfc1337 = off\n"
+				   "tcp_sndbuf = 1048576\n"
 				   "instance = edge-1\n"
 				   "\n"
 				   "[port0]\n"
@@ -90,6 +91,7 @@ static void test_config_full_file_sets_every_value(void **state)
 	assert_int_equal(c.tun.tcp_msl_ms, 1000);
 	assert_int_equal(c.tun.tcp_fin_timeout_ms, 2000);
 	assert_true(c.tun.tcp_rfc1337_off);
+	assert_int_equal(c.tun.tcp_sndbuf, 1048576);
 	assert_string_equal(c.instance, "edge-1");
 
 	assert_int_equal(c.nb_ports, 2);
@@ -274,7 +276,7 @@ static void test_config_unknown_key_is_rejected(void **state)
 	expect_error("[stack]\nworker = 2\n" PORT0,
 		     "t.ini:2: [stack] worker: unknown key (known: workers, mbufs, mbuf_cache, "
 		     "arp_timeout_ms, arp_retry_ms, arp_retries, arp_pending, tcp_msl_ms, "
-		     "tcp_fin_timeout_ms, tcp_rfc1337, instance, tcp_cc)");
+		     "tcp_fin_timeout_ms, tcp_rfc1337, instance, tcp_cc, tcp_sndbuf)");
 	expect_error(PORT0 "speed = 10G\n",
 		     "t.ini:4: [port0] speed: unknown key (known: device, vdev, address, gateway, "
 		     "mtu, fault_rx, fault_tx, fault_seed)");
@@ -428,7 +430,7 @@ static void test_config_override_errors_name_the_argument(void **state)
 			    "-s stack.mtu=1500: [stack] mtu: unknown key (known: workers, "
 			    "mbufs, mbuf_cache, arp_timeout_ms, arp_retry_ms, arp_retries, "
 			    "arp_pending, tcp_msl_ms, tcp_fin_timeout_ms, tcp_rfc1337, instance, "
-			    "tcp_cc)");
+			    "tcp_cc, tcp_sndbuf)");
 	assert_int_equal(ctl_config_override(&c, "nic.mtu=1500", err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "-s nic.mtu=1500: [nic] mtu: unknown section (expected [stack], "
 				 "[port0]..[port7] or [routes])");
