@@ -294,6 +294,12 @@ static bool seq_check(struct tcp_conn *c, struct tcp_seg *s)
 		 * within the per-connection budget: two stacks that each find the other's ACKs
 		 * unacceptable would otherwise answer each other forever (Linux
 		 * tcp_oow_rate_limited). */
+		if (dup && s->len > 0) {
+			/* Every byte already received: D-SACK it (RFC 2883 §4). */
+			uint32_t d = s->seq + !!(s->flags & TCP_FLAG_SYN);
+
+			tcp__sack_rcv_dup(c, d, d + s->len);
+		}
 		if (seglen > 0 || tcp__challenge_allowed(c)) {
 			c->flags |= TCPF_ACK_NOW;
 			tcp__send_ack(c);
@@ -315,6 +321,7 @@ static bool seq_check(struct tcp_conn *c, struct tcp_seg *s)
 				s->flags &= (uint8_t)~TCP_FLAG_FIN; /* FIN already seen */
 			cut = TCP_MIN(cut, s->len);
 		}
+		tcp__sack_rcv_dup(c, s->seq, s->seq + cut); /* partial duplicate (RFC 2883) */
 		if (cut > 0 && s->m != NULL) {
 			rte_pktmbuf_adj(s->m, (uint16_t)cut);
 			s->len -= cut;

@@ -123,6 +123,7 @@ static inline bool tcp_state_synced(enum tcp_state s)
 	X(ICMP_HARD, "icmp_hard", "ICMP errors that aborted a connect")                            \
 	X(SACK_RECOVERIES, "sack_recoveries", "loss recoveries driven by SACK (RFC 6675)")          \
 	X(DSACKS, "dsacks_in", "D-SACK blocks received: a segment reached the peer twice")        \
+	X(DSACK_OUT, "dsack_sent", "D-SACK blocks sent (RFC 2883): a segment reached us twice")   \
 	X(SPURIOUS_UNDO, "spurious_undos", "cwnd reductions undone: retransmissions were D-SACKed") \
 	X(TX_BLOCKED, "tx_blocked", "times output stopped at a full TX buffer (per connection and loop pass)") \
 	X(SNDBUF_GROWN, "sndbuf_grown", "send-buffer limits raised by autotuning (2 x cwnd)")       \

@@ -57,6 +57,22 @@ void tcp__sack_rcv_ooo(struct tcp_conn *c, uint32_t seq, uint32_t end)
 	k->nrcv = (uint8_t)n;
 }
 
+void tcp__sack_rcv_dup(struct tcp_conn *c, uint32_t seq, uint32_t end)
+{
+	struct tcp_sack_state *k = &c->sack;
+
+	if (!(c->flags & TCPF_SACK_OK) || SEQ_GEQ(seq, end))
+		return;
+	if (!k->dsack) {
+		k->dsack = true;
+		k->dsack_blk = (struct tcp_sack_block){seq, end};
+	} else if (SEQ_LEQ(seq, k->dsack_blk.end) && SEQ_GEQ(end, k->dsack_blk.start)) {
+		/* Linux's tcp_dsack_extend: one block for a contiguous duplicate range. */
+		k->dsack_blk.start = SEQ_MIN(k->dsack_blk.start, seq);
+		k->dsack_blk.end = SEQ_MAX(k->dsack_blk.end, end);
+	}
+}
+
 /* Forget blocks the cumulative ACK now covers. */
 static void rcv_prune(struct tcp_conn *c)
 {
@@ -73,14 +89,16 @@ static void rcv_prune(struct tcp_conn *c)
 	k->nrcv = (uint8_t)n;
 }
 
+/* Blocks the next segment carries: the D-SACK block (if any) and the SACK blocks. */
 static unsigned rcv_blocks(struct tcp_conn *c)
 {
 	unsigned max = (c->flags & TCPF_TS_OK) ? 3 : 4; /* 40 bytes of options */
 
-	if (!(c->flags & TCPF_SACK_OK) || c->sack.nrcv == 0)
+	if (!(c->flags & TCPF_SACK_OK) || (c->sack.nrcv == 0 && !c->sack.dsack))
 		return 0;
-	rcv_prune(c);
-	return TCP_MIN((unsigned)c->sack.nrcv, max);
+	if (c->sack.nrcv != 0)
+		rcv_prune(c);
+	return TCP_MIN((unsigned)c->sack.nrcv + c->sack.dsack, max);
 }
 
 unsigned tcp__sack_optlen(struct tcp_conn *c)
@@ -103,11 +121,22 @@ unsigned tcp__sack_write(struct tcp_conn *c, uint8_t *p, unsigned room)
 	p[2] = TCP_OPT_SACK;
 	p[3] = (uint8_t)(2 + 8 * n);
 	for (i = 0; i < n; i++) {
-		rte_be32_t l = rte_cpu_to_be_32(c->sack.rcv[i].start);
-		rte_be32_t r = rte_cpu_to_be_32(c->sack.rcv[i].end);
+		/* RFC 2883 §4: the D-SACK block first, then the usual blocks, the first of
+		 * them the one holding the segment that triggered the ACK (so when the
+		 * duplicate lay above RCV.NXT, the block that contains it, §4 rule 2). */
+		const struct tcp_sack_block *b =
+			c->sack.dsack ? (i == 0 ? &c->sack.dsack_blk : &c->sack.rcv[i - 1])
+				      : &c->sack.rcv[i];
+		rte_be32_t l = rte_cpu_to_be_32(b->start);
+		rte_be32_t r = rte_cpu_to_be_32(b->end);
 
 		memcpy(p + 4 + 8 * i, &l, 4);
 		memcpy(p + 8 + 8 * i, &r, 4);
+	}
+	if (c->sack.dsack) {
+		/* Reported once (RFC 2883 §4: each duplicate in at most one D-SACK block). */
+		c->sack.dsack = false;
+		tcp__stat(c->e, TCP_STAT_DSACK_OUT);
 	}
 	return 4 + 8 * n;
 }

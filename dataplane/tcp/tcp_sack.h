@@ -3,7 +3,8 @@
  * @file
  * Selective acknowledgments and loss recovery (tcp_sack.c):
  *  - receiver: SACK blocks from the out-of-order queue, the block holding the segment that
- *    triggered the ACK first, then the most recently reported ones (RFC 2018 §4);
+ *    triggered the ACK first, then the most recently reported ones (RFC 2018 §4); a
+ *    duplicate segment's range goes first as a D-SACK block in the next ACK (RFC 2883);
  *  - sender: a scoreboard of SACKed ranges (RFC 6675 §3), D-SACK detection (RFC 2883 §4) with
  *    undo of a reduction whose every retransmission proved spurious;
  *  - loss recovery: RFC 6675 (IsLost, pipe, NextSeg rules 1-3) when SACK was negotiated,
@@ -32,6 +33,8 @@ struct tcp_sack_state {
 	/* Receiver side. */
 	struct tcp_sack_block rcv[TCP_SACK_RCV_BLOCKS]; /**< most recent first */
 	uint8_t nrcv;
+	bool dsack;                  /**< dsack_blk goes first in the next ACK (RFC 2883) */
+	struct tcp_sack_block dsack_blk;
 	/* Sender side. */
 	uint8_t nsb;
 	bool recovery;	       /**< in RFC 6675 loss recovery */
@@ -46,6 +49,10 @@ struct tcp_sack_state {
 /* Receiver. */
 /** Out-of-order data [@p seq, @p end) was just queued (or found already queued). */
 void tcp__sack_rcv_ooo(struct tcp_conn *c, uint32_t seq, uint32_t end);
+/** Data [@p seq, @p end) arrived a second time: report it as a D-SACK block (RFC 2883 §4)
+ *  in the next ACK. A range contiguous with the one waiting extends it; another one waits
+ *  for the next duplicate (one D-SACK block per ACK). No-op without SACK. */
+void tcp__sack_rcv_dup(struct tcp_conn *c, uint32_t seq, uint32_t end);
 /** Bytes of SACK option the next segment of @p c carries (0 when none). */
 unsigned tcp__sack_optlen(struct tcp_conn *c);
 /** Write the SACK option (NOP, NOP, kind 5, blocks) in at most @p room bytes. */

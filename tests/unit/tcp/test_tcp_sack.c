@@ -256,9 +256,10 @@ static void test_sack_blocks_describe_holes_most_recent_first(void **state)
 	/* A segment joining two blocks: the merged block comes first. */
 	zpt_tcp_inject(T, base + 200, snd_base(), F_ACK, d, 100);
 	expect_blocks(base, 2, (const uint32_t[][2]){{100, 400}, {500, 600}});
-	/* An old block repeated is reported first again. */
+	/* An old block repeated is reported first again, after the D-SACK block of the
+	 * repeated bytes (RFC 2883 §4.1.3 rule 2: the block containing the duplicate second). */
 	zpt_tcp_inject(T, base + 500, snd_base(), F_ACK, d, 50);
-	expect_blocks(base, 2, (const uint32_t[][2]){{500, 600}, {100, 400}});
+	expect_blocks(base, 3, (const uint32_t[][2]){{500, 550}, {500, 600}, {100, 400}});
 	/* The hole at the start fills: the cumulative ACK covers the first block. */
 	zpt_tcp_inject(T, base, snd_base(), F_ACK, d, 100);
 	{
