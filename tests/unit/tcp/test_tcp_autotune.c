@@ -398,6 +398,48 @@ static void test_low_pool_stops_send_buffer_growth(void **state)
 	zpt_tcp_drain(T);
 }
 
+static void test_worker_send_memory_budget_stops_growth(void **state)
+{
+	struct tcp_engine *e = tcp__engine(T->w);
+	uint64_t budget = (uint64_t)T->w->pool->size * rte_pktmbuf_data_room_size(T->w->pool);
+	uint64_t others;
+	int fd, i;
+
+	(void)state;
+	fd = sclient(0, 65535, true);
+	assert_int_equal(fill(fd), 29200);
+	/* As if the worker's other connections' rings already held what its pool can carry. */
+	others = budget - e->snd_mem;
+	e->snd_mem += others;
+	for (i = 0; i < 6; i++) {
+		ack_flight();
+		fill(fd);
+		assert_int_equal(sinfo(fd).snd_buf, 29200);
+	}
+	assert_true(zpt_tcp_stat(T, "sndbuf_pool_low") > 0);
+	/* They closed: growth resumes at the next ACK. */
+	e->snd_mem -= others;
+	ack_flight();
+	fill(fd);
+	assert_true(sinfo(fd).snd_buf > 29200);
+	/* Once everything and our FIN are acked (FIN_WAIT_2), the ring goes back. */
+	zp_close(fd);
+	for (i = 0; i < 64 && e->snd_mem != 0; i++) {
+		struct zpt_seg sg;
+		uint32_t hi = 0;
+		bool any = false;
+
+		while (zpt_tcp_pop(T, &sg)) {
+			hi = sg.seq + sg.len + !!(sg.flags & F_FIN);
+			any = true;
+		}
+		if (any)
+			zpt_tcp_inject(T, T->peer_nxt, hi, F_ACK, NULL, 0);
+	}
+	assert_int_equal(e->snd_mem, 0);
+	zpt_tcp_drain(T);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -412,6 +454,7 @@ int main(void)
 		TEST(test_epollout_when_the_grown_buffer_frees),
 		TEST(test_window_limited_path_keeps_a_small_buffer),
 		TEST(test_low_pool_stops_send_buffer_growth),
+		TEST(test_worker_send_memory_budget_stops_growth),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
