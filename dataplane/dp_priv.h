@@ -93,6 +93,7 @@ struct dp_tunables {
 	uint32_t tcp_fin_timeout_ms; /**< orphaned FIN_WAIT_2 lifetime (default 60 000) */
 	bool tcp_rfc1337_off;        /**< true = honour RST in TIME_WAIT like Linux default */
 	uint8_t tcp_cc;              /**< default congestion control (enum tcp_cc_algo; 0 cubic) */
+	bool tcp_rack_off;           /**< [stack] tcp_recovery = rfc6675: DupThresh, no RACK-TLP */
 };
 
 /** The whole stack as zp_init() configured it. One per process; read-only after start. */

@@ -274,7 +274,7 @@ static void test_config_unknown_key_is_rejected(void **state)
 	expect_error("[stack]\nworker = 2\n" PORT0,
 		     "t.ini:2: [stack] worker: unknown key (known: workers, mbufs, mbuf_cache, "
 		     "arp_timeout_ms, arp_retry_ms, arp_retries, arp_pending, tcp_msl_ms, "
-		     "tcp_fin_timeout_ms, tcp_rfc1337, instance, tcp_cc)");
+		     "tcp_fin_timeout_ms, tcp_rfc1337, instance, tcp_cc, tcp_recovery)");
 	expect_error(PORT0 "speed = 10G\n",
 		     "t.ini:4: [port0] speed: unknown key (known: device, vdev, address, gateway, "
 		     "mtu, fault_rx, fault_tx, fault_seed)");
@@ -428,7 +428,7 @@ static void test_config_override_errors_name_the_argument(void **state)
 			    "-s stack.mtu=1500: [stack] mtu: unknown key (known: workers, "
 			    "mbufs, mbuf_cache, arp_timeout_ms, arp_retry_ms, arp_retries, "
 			    "arp_pending, tcp_msl_ms, tcp_fin_timeout_ms, tcp_rfc1337, instance, "
-			    "tcp_cc)");
+			    "tcp_cc, tcp_recovery)");
 	assert_int_equal(ctl_config_override(&c, "nic.mtu=1500", err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "-s nic.mtu=1500: [nic] mtu: unknown section (expected [stack], "
 				 "[port0]..[port7] or [routes])");
