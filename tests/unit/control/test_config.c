@@ -336,6 +336,22 @@ static void test_config_gateways_must_be_on_link(void **state)
 		     "mean 10.1.0.0/16?)");
 }
 
+static void test_config_tcp_recovery_chooses_rack_or_rfc6675(void **state)
+{
+	struct ctl_config c;
+
+	(void)state;
+	assert_int_equal(parse(&c, "[stack]\n" PORT0), 0);
+	assert_false(c.tun.tcp_rack_off); /* RACK-TLP by default */
+	assert_int_equal(parse(&c, "[stack]\ntcp_recovery = rfc6675\n" PORT0), 0);
+	assert_true(c.tun.tcp_rack_off);
+	assert_int_equal(ctl_config_override(&c, "stack.tcp_recovery=rack", err, sizeof(err)), 0);
+	assert_false(c.tun.tcp_rack_off);
+	expect_error("[stack]\ntcp_recovery = fack\n" PORT0,
+		     "t.ini:2: [stack] tcp_recovery: \"fack\" is not a loss detection (known: rack, "
+		     "rfc6675)");
+}
+
 static void test_config_bad_bool_is_rejected(void **state)
 {
 	(void)state;
@@ -508,6 +524,7 @@ int main(void)
 		cmocka_unit_test(test_config_syntax_errors_give_their_line),
 		cmocka_unit_test(test_config_overrides_replace_file_values),
 		cmocka_unit_test(test_config_override_errors_name_the_argument),
+		cmocka_unit_test(test_config_tcp_recovery_chooses_rack_or_rfc6675),
 		cmocka_unit_test(test_config_empty_value_unsets_device_vdev_gateway),
 		cmocka_unit_test(test_config_two_ports_cannot_share_device_or_address),
 	};
