@@ -42,6 +42,10 @@
 #define MS 1000000ull
 
 #define TLP_WCDELACK_US 200000u /* RFC 8985 §7.2 WCDelAckT */
+/* Shortest probe timeout (Linux's): on a path of microseconds, 2*SRTT is far below the
+ * receiver's delayed ACK (40 ms here), and every odd last segment would be probed for
+ * nothing. */
+#define TLP_MIN_US 10000u
 #define REO_PERSIST	16u	/* RFC 8985 §6.2 step 4 */
 
 static struct tcp_rack *rk(struct tcp_conn *c)
@@ -445,7 +449,7 @@ void tcp__tlp_arm(struct tcp_conn *c)
 	pto = c->rtt_valid ? 2ull * c->srtt_us * US : 1000 * MS;
 	if (c->snd_max - c->snd_una <= c->snd_mss)
 		pto += (uint64_t)TLP_WCDELACK_US * US;
-	pto = TCP_MAX(pto, 2 * DP_TIMER_TICK_NS);
+	pto = TCP_MAX(pto, (uint64_t)TLP_MIN_US * US);
 	at = now + pto;
 	if (dp_timer_armed(&c->t_rexmt) && c->t_rexmt.expire_ns <= at)
 		return; /* the RTO comes first */

@@ -775,7 +775,7 @@ static void test_tlp_probes_a_lost_tail_before_the_rto(void **state)
 	/* 10..16 arrive, the tail 17..19 is lost: no ACK will ever say so. */
 	sack_ack(snd_base() + 17 * SEG, 0, NULL);
 	assert_true(dp_timer_armed(&c->t_rack) && c->sack.rack.timer_pto);
-	pto = TCP_MAX(2ull * c->srtt_us * 1000, 2 * DP_TIMER_TICK_NS);
+	pto = TCP_MAX(2ull * c->srtt_us * 1000, 10 * MSEC);
 	assert_true(c->t_rack.expire_ns < c->t_rexmt.expire_ns);
 	zpt_tcp_advance(T, pto + MSEC);
 	/* No new data to send: the probe is the last segment again. */
