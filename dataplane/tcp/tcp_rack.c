@@ -425,9 +425,11 @@ void tcp__tlp_arm(struct tcp_conn *c)
 {
 	struct tcp_rack *r = rk(c);
 	uint64_t now = c->e->w->now_ns, pto, at;
+	/* From tcp__rack_sent() SND.MAX does not count the segment being sent yet. */
+	uint32_t max = r->nseg > 0 ? SEQ_MAX(c->snd_max, r->seg[r->nseg - 1].end) : c->snd_max;
 
 	if (!r->on || r->tlp_on || c->in_recovery || SEQ_LT(c->snd_una, c->recover) ||
-	    c->snd_una == c->snd_max || (c->flags & TCPF_PERSIST) ||
+	    c->snd_una == max || (c->flags & TCPF_PERSIST) ||
 	    (dp_timer_armed(&c->t_rack) && !r->timer_pto))
 		return;
 	switch (c->state) {
@@ -447,12 +449,17 @@ void tcp__tlp_arm(struct tcp_conn *c)
 	}
 	/* §7.2: PTO = 2*SRTT (1 s without a sample), plus WCDelAckT for a single segment. */
 	pto = c->rtt_valid ? 2ull * c->srtt_us * US : 1000 * MS;
-	if (c->snd_max - c->snd_una <= c->snd_mss)
+	if (max - c->snd_una <= c->snd_mss)
 		pto += (uint64_t)TLP_WCDELACK_US * US;
 	pto = TCP_MAX(pto, (uint64_t)TLP_MIN_US * US);
 	at = now + pto;
-	if (dp_timer_armed(&c->t_rexmt) && c->t_rexmt.expire_ns <= at)
-		return; /* the RTO comes first */
+	/* Never after the RTO: the probe goes in its place, a tick before it (the probe then
+	 * restarts the RTO). */
+	if (dp_timer_armed(&c->t_rexmt) && c->t_rexmt.expire_ns <= at) {
+		if (c->t_rexmt.expire_ns <= now + DP_TIMER_TICK_NS)
+			return;
+		at = c->t_rexmt.expire_ns - DP_TIMER_TICK_NS;
+	}
 	timer_arm(c, at, true);
 }
 

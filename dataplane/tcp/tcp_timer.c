@@ -45,6 +45,7 @@ void tcp__rexmt_arm(struct tcp_conn *c)
 {
 	c->flags &= ~TCPF_PERSIST;
 	dp_timer_arm(c->e->w, &c->t_rexmt, c->e->w->now_ns + (uint64_t)c->rto_us * US);
+	tcp__tlp_arm(c); /* RFC 8985 §7.2: the probe goes before it (tcp_rack.c) */
 }
 
 void tcp__persist_arm(struct tcp_conn *c)

@@ -529,10 +529,13 @@ static void test_after_rto_sacked_data_is_not_resent(void **state)
 	fd = client(true);
 	first_flight(fd);
 	zpt_tcp_advance(T, (uint64_t)info(fd).rto_us * 1000 + 10 * MSEC);
-	/* The tail loss probe went first (new data, segment 10), then the timeout resent 0. */
+	/* The tail loss probe goes first (new data, segment 10) and restarts the RTO; then the
+	 * timeout resends 0. */
 	s = expect_seg(F_ACK);
 	assert_int_equal(s.seq, snd_base() + 10 * MSS);
 	assert_int_equal(zpt_tcp_stat(T, "tlp_sent"), 1);
+	zpt_tcp_advance(T, (uint64_t)info(fd).rto_us * 1000 + 10 * MSEC);
+	assert_int_equal(zpt_tcp_stat(T, "rto_expired"), 1);
 	s = expect_seg(F_ACK);
 	assert_int_equal(s.seq, snd_base());
 	expect_none();
@@ -797,6 +800,31 @@ static void test_tlp_probes_a_lost_tail_before_the_rto(void **state)
 	zpt_tcp_drain(T);
 	sack_ack(snd_base() + 21 * SEG, 0, NULL);
 	assert_int_equal(zpt_tcp_stat(T, "tlp_recovered"), 1);
+	assert_int_equal(zpt_tcp_stat(T, "rto_expired"), 0);
+	zpt_tcp_drain(T);
+	zp_close(fd);
+}
+
+static void test_tlp_probes_a_lone_segment_before_the_rto(void **state)
+{
+	static uint8_t one[100];
+	struct tcp_conn *c;
+	struct zpt_seg s;
+	int fd;
+
+	(void)state;
+	fd = client_10ms(false);
+	c = conn0();
+	assert_int_equal(zp_send(fd, one, sizeof(one), 0), (ssize_t)sizeof(one));
+	s = expect_seg(F_ACK | F_PSH);
+	/* One segment from idle: PTO = 2*SRTT + 200 ms, capped just before the RTO. */
+	assert_true(dp_timer_armed(&c->t_rack) && c->sack.rack.timer_pto);
+	assert_true(c->t_rack.expire_ns < c->t_rexmt.expire_ns);
+	zpt_tcp_advance(T, c->t_rack.expire_ns - T->w->now_ns);
+	s = expect_seg(F_ACK | F_PSH);
+	assert_int_equal(s.seq, snd_base());
+	assert_int_equal(s.len, sizeof(one));
+	assert_int_equal(zpt_tcp_stat(T, "tlp_sent"), 1);
 	assert_int_equal(zpt_tcp_stat(T, "rto_expired"), 0);
 	zpt_tcp_drain(T);
 	zp_close(fd);
@@ -1080,6 +1108,7 @@ int main(void)
 		TEST(test_rack_marks_loss_after_rtt_plus_reo_wnd),
 		TEST(test_rack_detects_a_lost_retransmission_without_rto),
 		TEST(test_tlp_probes_a_lost_tail_before_the_rto),
+		TEST(test_tlp_probes_a_lone_segment_before_the_rto),
 		TEST(test_dsack_widens_the_reordering_window),
 		TEST(test_eifel_timestamp_echo_undoes_a_spurious_recovery),
 		TEST(test_eifel_does_not_undo_a_real_loss),
