@@ -267,22 +267,27 @@ void tcp__rack_update(struct tcp_conn *c, const struct tcp_seg *s)
 			r->fack = de;
 	}
 	r->ndeliv = 0;
-	/* §6.2 step 4: D-SACKs widen the window, once per round trip. */
 	if (r->dsack_round_on && SEQ_GEQ(s->ack, r->dsack_round))
 		r->dsack_round_on = false;
-	if (r->dsack_now) {
-		/* A D-SACK means a retransmission was not needed: most likely reordering
-		 * (Linux counts it as such too). */
-		r->reord_seen = true;
-		if (!r->dsack_round_on) {
-			r->dsack_round_on = true;
-			r->dsack_round = c->snd_max;
-			if (r->reo_wnd_mult < 255)
-				r->reo_wnd_mult++;
-			r->reo_wnd_persist = REO_PERSIST;
-		}
-	}
+	if (r->dsack_now)
+		tcp__rack_spurious(c);
 	rec_trim(r, SEQ_MAX(s->ack, c->snd_una));
+}
+
+void tcp__rack_spurious(struct tcp_conn *c)
+{
+	struct tcp_rack *r = rk(c);
+
+	/* A retransmission was not needed: most likely reordering (Linux counts it as such
+	 * too). §6.2 step 4: the window widens, once per round trip. */
+	r->reord_seen = true;
+	if (r->dsack_round_on)
+		return;
+	r->dsack_round_on = true;
+	r->dsack_round = c->snd_max;
+	if (r->reo_wnd_mult < 255)
+		r->reo_wnd_mult++;
+	r->reo_wnd_persist = REO_PERSIST;
 }
 
 void tcp__rack_recovery_done(struct tcp_conn *c)

@@ -737,7 +737,8 @@ void tcp__sack_ack_done(struct tcp_conn *c, const struct tcp_seg *s)
 	k->undo_ts = false;
 	tcp__stat(c->e, TCP_STAT_SPURIOUS_UNDO_TS);
 	tcp__cc_undo(c);
-	k->rack.reord_seen = true; /* what looked lost was only late */
+	if (k->rack.on)
+		tcp__rack_spurious(c); /* what looked lost was only late: as a D-SACK would */
 	if (c->in_recovery) {
 		unsigned i;
 

@@ -148,6 +148,9 @@ void tcp__tlp_ack(struct tcp_conn *c, const struct tcp_seg *s, bool advanced, bo
 void tcp__recovery_rack(struct tcp_conn *c, bool dupack);
 /** Retransmission timeout: forget lost marks, the probe and the reordering timer. */
 void tcp__rack_rto(struct tcp_conn *c);
+/** A retransmission proved spurious (D-SACK, or Eifel when the peer sends no D-SACK): count
+ *  reordering, widen reo_wnd once per round trip. */
+void tcp__rack_spurious(struct tcp_conn *c);
 /** Leaving recovery (RFC 8985 §6.2 step 4: reo_wnd_persist). */
 void tcp__rack_recovery_done(struct tcp_conn *c);
 /** Current RACK.reo_wnd in µs (tests). */
