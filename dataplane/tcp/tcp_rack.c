@@ -53,6 +53,22 @@ static struct tcp_rack *rk(struct tcp_conn *c)
 	return &c->sack.rack;
 }
 
+/* A record's send time and flags share one 64-bit word (16-byte records). */
+static inline uint64_t rtime(const struct tcp_rack_seg *g)
+{
+	return g->tf & ~(uint64_t)TCP_RACK_FLAGS;
+}
+
+static inline uint8_t rflags(const struct tcp_rack_seg *g)
+{
+	return (uint8_t)(g->tf & TCP_RACK_FLAGS);
+}
+
+static inline uint64_t rmk(uint64_t t, uint8_t f)
+{
+	return (t & ~(uint64_t)TCP_RACK_FLAGS) | f;
+}
+
 void tcp__rack_init(struct tcp_conn *c)
 {
 	struct tcp_rack *r = rk(c);
@@ -97,23 +113,26 @@ static void rec_squeeze(struct tcp_rack_seg *a, unsigned *n, unsigned max)
 		uint64_t bd = UINT64_MAX;
 
 		for (i = 0; i + 1 < *n; i++) {
-			uint64_t d = a[i + 1].xmit_ns > a[i].xmit_ns ? a[i + 1].xmit_ns - a[i].xmit_ns
-								      : a[i].xmit_ns - a[i + 1].xmit_ns;
+			uint64_t t0 = rtime(&a[i]), t1 = rtime(&a[i + 1]);
+			uint64_t d = t1 > t0 ? t1 - t0 : t0 - t1;
 
-			if (a[i].flags == a[i + 1].flags)
+			if (rflags(&a[i]) == rflags(&a[i + 1]))
 				d >>= 1; /* prefer merging alike records */
 			if (d < bd) {
 				bd = d;
 				best = i;
 			}
 		}
-		a[best].end = a[best + 1].end;
-		a[best].xmit_ns = TCP_MAX(a[best].xmit_ns, a[best + 1].xmit_ns);
-		/* A merged record is lost only if both halves were: never resend what was not
-		 * found lost; a loss forgotten this way is found again by the next ACKs or the
-		 * RTO. */
-		a[best].flags = (uint8_t)((a[best].flags | a[best + 1].flags) &
-					  ~(TCP_RACK_LOST & ~(a[best].flags & a[best + 1].flags)));
+		{
+			uint8_t f0 = rflags(&a[best]), f1 = rflags(&a[best + 1]);
+			uint64_t t = TCP_MAX(rtime(&a[best]), rtime(&a[best + 1]));
+
+			/* A merged record is lost only if both halves were: never resend what was
+			 * not found lost; a loss forgotten this way is found again by the next
+			 * ACKs or the RTO. */
+			a[best].end = a[best + 1].end;
+			a[best].tf = rmk(t, (uint8_t)((f0 | f1) & ~(TCP_RACK_LOST & ~(f0 & f1))));
+		}
 		memmove(&a[best + 1], &a[best + 2], (*n - best - 2) * sizeof(a[0]));
 		(*n)--;
 	}
@@ -124,11 +143,11 @@ static void rec_push(struct tcp_rack_seg *a, unsigned *n, uint32_t s, uint32_t e
 {
 	if (!SEQ_LT(s, e))
 		return;
-	if (*n > 0 && a[*n - 1].end == s && a[*n - 1].xmit_ns == t && a[*n - 1].flags == f) {
+	if (*n > 0 && a[*n - 1].end == s && a[*n - 1].tf == rmk(t, f)) {
 		a[*n - 1].end = e;
 		return;
 	}
-	a[*n] = (struct tcp_rack_seg){s, e, t, f};
+	a[*n] = (struct tcp_rack_seg){s, e, rmk(t, f)};
 	(*n)++;
 }
 
@@ -147,17 +166,17 @@ static void rec_set(struct tcp_rack *r, uint32_t s, uint32_t e, uint64_t t, uint
 				rec_push(a, &n, s, e, t, f);
 				done = true;
 			}
-			rec_push(a, &n, g->start, g->end, g->xmit_ns, g->flags);
+			rec_push(a, &n, g->start, g->end, rtime(g), rflags(g));
 			continue;
 		}
 		if (SEQ_LT(g->start, s))
-			rec_push(a, &n, g->start, s, g->xmit_ns, g->flags);
+			rec_push(a, &n, g->start, s, rtime(g), rflags(g));
 		if (!done) {
 			rec_push(a, &n, s, e, t, f);
 			done = true;
 		}
 		if (SEQ_GT(g->end, e))
-			rec_push(a, &n, e, g->end, g->xmit_ns, g->flags);
+			rec_push(a, &n, e, g->end, rtime(g), rflags(g));
 	}
 	if (!done)
 		rec_push(a, &n, s, e, t, f);
@@ -177,7 +196,7 @@ void tcp__rack_sent(struct tcp_conn *c, uint32_t seq, uint32_t end)
 		return;
 	rec_trim(r, c->snd_una);
 	l = r->nseg > 0 ? &r->seg[r->nseg - 1] : NULL;
-	if (f == 0 && l != NULL && l->end == seq && l->xmit_ns == now && l->flags == 0) {
+	if (f == 0 && l != NULL && l->end == seq && l->tf == rmk(now, 0)) {
 		l->end = end; /* the common case: one more segment of this burst */
 	} else if (l == NULL || SEQ_GEQ(seq, l->end)) {
 		if (r->nseg == TCP_RACK_SEGS) {
@@ -186,7 +205,7 @@ void tcp__rack_sent(struct tcp_conn *c, uint32_t seq, uint32_t end)
 			rec_squeeze(r->seg, &n, TCP_RACK_SEGS - 1);
 			r->nseg = (uint8_t)n;
 		}
-		r->seg[r->nseg++] = (struct tcp_rack_seg){seq, end, now, f};
+		r->seg[r->nseg++] = (struct tcp_rack_seg){seq, end, rmk(now, f)};
 	} else {
 		rec_set(r, seq, end, now, f);
 	}
@@ -242,10 +261,10 @@ void tcp__rack_update(struct tcp_conn *c, const struct tcp_seg *s)
 				continue;
 			if (SEQ_GEQ(g->start, de))
 				break;
-			age = now - g->xmit_ns;
-			if (g->flags & TCP_RACK_RETRANS) {
+			age = now - rtime(g);
+			if (rflags(g) & TCP_RACK_RETRANS) {
 				/* §6.2 step 2: the ACK may be for the original transmission. */
-				uint32_t sent_ts = (uint32_t)(g->xmit_ns / MS); /* tcp__ts_now() */
+				uint32_t sent_ts = (uint32_t)(rtime(g) / MS); /* tcp__ts_now() */
 
 				if (age < (uint64_t)r->min_rtt_us * US ||
 				    (ts && SEQ_LT(s->opt.tsecr, sent_ts)))
@@ -253,13 +272,13 @@ void tcp__rack_update(struct tcp_conn *c, const struct tcp_seg *s)
 			} else if (SEQ_LT(e, fack)) {
 				r->reord_seen = true; /* §6.2 step 3 */
 			}
-			if (!(g->flags & TCP_RACK_RETRANS) &&
+			if (!(rflags(g) & TCP_RACK_RETRANS) &&
 			    (r->min_rtt_us == 0 || age / US < r->min_rtt_us))
 				r->min_rtt_us = (uint32_t)TCP_MAX(age / US, 1ull);
-			if (sent_after(g->xmit_ns, e, r->xmit_ns, r->end_seq)) {
-				r->xmit_ns = g->xmit_ns;
+			if (sent_after(rtime(g), e, r->xmit_ns, r->end_seq)) {
+				r->xmit_ns = rtime(g);
 				r->end_seq = e;
-				r->xmit_retrans = (g->flags & TCP_RACK_RETRANS) != 0;
+				r->xmit_retrans = (rflags(g) & TCP_RACK_RETRANS) != 0;
 				r->rtt_us = (uint32_t)(age / US);
 			}
 		}
@@ -320,39 +339,41 @@ bool tcp__rack_detect(struct tcp_conn *c)
 	for (i = 0; i < r->nseg; i++) {
 		struct tcp_rack_seg *g = &r->seg[i];
 		uint32_t e = g->end, sacked;
+		uint64_t t = rtime(g);
+		uint8_t f = rflags(g);
 
-		if (!(g->flags & TCP_RACK_RETRANS) && g->xmit_ns > r->xmit_ns)
+		if (!(f & TCP_RACK_RETRANS) && t > r->xmit_ns)
 			break; /* first transmissions go in sequence order: none older follows */
-		if (g->flags & TCP_RACK_LOST) {
+		if (f & TCP_RACK_LOST) {
 			lost = true;
 			continue;
 		}
-		if (g->xmit_ns == r->xmit_ns) {
+		if (t == r->xmit_ns) {
 			/* Sent in the same pass: only what lies below RACK.end_seq, and never a
 			 * retransmission when RACK's segment was an original (retransmissions
 			 * leave after the new data of their pass). */
 			if (!SEQ_LT(g->start, r->end_seq) ||
-			    ((g->flags & TCP_RACK_RETRANS) && !r->xmit_retrans))
+			    ((f & TCP_RACK_RETRANS) && !r->xmit_retrans))
 				continue;
 			e = SEQ_MIN(e, r->end_seq);
-		} else if (g->xmit_ns > r->xmit_ns) {
+		} else if (t > r->xmit_ns) {
 			continue;
 		}
 		sacked = tcp__sack_sacked_in(c, g->start, e);
 		if (sacked == e - g->start)
 			continue;
-		if (g->xmit_ns + wait <= now) {
+		if (t + wait <= now) {
 			lost = true;
 			c->e->stats[TCP_STAT_RACK_LOST] +=
 				(e - g->start - sacked + c->snd_mss - 1) / c->snd_mss;
 			if (e == g->end) {
-				g->flags |= TCP_RACK_LOST;
+				g->tf |= TCP_RACK_LOST;
 			} else {
-				rec_set(r, g->start, e, g->xmit_ns, g->flags | TCP_RACK_LOST);
+				rec_set(r, g->start, e, t, (uint8_t)(f | TCP_RACK_LOST));
 				i++; /* the part above e follows at i + 1 */
 			}
-		} else if (g->xmit_ns + wait - now > timeout) {
-			timeout = g->xmit_ns + wait - now;
+		} else if (t + wait - now > timeout) {
+			timeout = t + wait - now;
 		}
 	}
 	if (timeout > 0) {
@@ -373,7 +394,7 @@ bool tcp__rack_next_lost(const struct tcp_conn *c, uint32_t *seq, uint32_t *len)
 		const struct tcp_rack_seg *g = &r->seg[i];
 		uint32_t h = SEQ_MAX(g->start, c->snd_una), end = g->end;
 
-		if (!(g->flags & TCP_RACK_LOST) || !SEQ_LT(h, end))
+		if (!(rflags(g) & TCP_RACK_LOST) || !SEQ_LT(h, end))
 			continue;
 		/* The first unSACKed octet of the record and where SACKed data begins after it. */
 		for (j = 0; j < c->sack.nsb; j++) {
@@ -407,7 +428,7 @@ uint32_t tcp__rack_lost_bytes(const struct tcp_conn *c)
 		const struct tcp_rack_seg *g = &r->seg[i];
 		uint32_t s = SEQ_MAX(g->start, c->snd_una), e = SEQ_MIN(g->end, c->snd_max);
 
-		if ((g->flags & TCP_RACK_LOST) && SEQ_LT(s, e))
+		if ((rflags(g) & TCP_RACK_LOST) && SEQ_LT(s, e))
 			n += (e - s) - tcp__sack_sacked_in(c, s, e);
 	}
 	return n;
@@ -419,7 +440,7 @@ void tcp__rack_rto(struct tcp_conn *c)
 	unsigned i;
 
 	for (i = 0; i < r->nseg; i++)
-		r->seg[i].flags &= (uint8_t)~TCP_RACK_LOST;
+		r->seg[i].tf &= ~(uint64_t)TCP_RACK_LOST;
 	r->tlp_on = false;
 	dp_timer_cancel(c->e->w, &c->t_rack);
 }

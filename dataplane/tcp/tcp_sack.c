@@ -745,7 +745,7 @@ void tcp__sack_ack_done(struct tcp_conn *c, const struct tcp_seg *s)
 		c->in_recovery = false;
 		k->recovery = false;
 		for (i = 0; i < k->rack.nseg; i++)
-			k->rack.seg[i].flags &= (uint8_t)~TCP_RACK_LOST;
+			k->rack.seg[i].tf &= ~(uint64_t)TCP_RACK_LOST;
 	}
 	/* A timeout's go-back-N stops: what was sent is not sent again. */
 	if (SEQ_LT(c->snd_nxt, c->snd_max) && SEQ_GEQ(c->snd_nxt, c->snd_una))

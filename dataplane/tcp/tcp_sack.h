@@ -22,8 +22,8 @@ struct tcp_seg;
 #define TCP_SACK_RCV_BLOCKS 4  /**< blocks remembered for reporting (4 fit without TS) */
 #define TCP_SACK_SB_MAX	    16 /**< scoreboard ranges (the highest is forgotten on overflow) */
 #define TCP_DUPTHRESH	    3u /**< RFC 5681 / RFC 6675 DupThresh */
-#define TCP_RACK_SEGS	    64 /**< transmission records per connection (tcp_rack.c) */
-#define TCP_RACK_DELIV	    16 /**< newly delivered ranges one ACK reports to RACK */
+#define TCP_RACK_SEGS	    32 /**< transmission records per connection (tcp_rack.c) */
+#define TCP_RACK_DELIV	    8  /**< newly delivered ranges one ACK reports to RACK */
 
 struct tcp_sack_block {
 	uint32_t start, end; /**< [start, end) */
@@ -32,14 +32,16 @@ struct tcp_sack_block {
 /* struct tcp_rack_seg flags */
 #define TCP_RACK_RETRANS 0x01u /**< the range was sent more than once */
 #define TCP_RACK_LOST	 0x02u /**< RACK marked it lost; cleared when it is sent again */
+#define TCP_RACK_FLAGS	 0x03u
 
-/** Sequence range [start, end) last sent at xmit_ns (RFC 8985 per-segment state). Ranges
- *  sent in the same loop pass with the same flags share one record. */
+/** Sequence range [start, end) last sent at a time (RFC 8985 per-segment state). Ranges
+ *  sent in the same loop pass with the same flags share one record. 16 bytes: the flags
+ *  live in the two low bits of the time (ns; 4 ns less precise). */
 struct tcp_rack_seg {
 	uint32_t start, end;
-	uint64_t xmit_ns;
-	uint8_t flags;
+	uint64_t tf; /**< send time (w->now_ns) & ~TCP_RACK_FLAGS | flags */
 };
+_Static_assert(sizeof(struct tcp_rack_seg) == 16, "RACK records stay small");
 
 /** RACK-TLP state (RFC 8985), embedded in struct tcp_sack_state. */
 struct tcp_rack {
