@@ -86,6 +86,7 @@ void tcp__rack_init(struct tcp_conn *c)
 	r->fack = c->snd_una;
 	r->rtt_us = 0;
 	r->min_rtt_us = 0;
+	r->reo_extent_us = 0;
 }
 
 /* ---- transmission records ---------------------------------------------------------------- */
@@ -216,6 +217,21 @@ void tcp__rack_sent(struct tcp_conn *c, uint32_t seq, uint32_t end)
 
 /* ---- RACK -------------------------------------------------------------------------------- */
 
+/* Reordering measured @p us late: the window covers it from now on (until reo_wnd_persist
+ * runs out, as for D-SACKs). */
+static void reo_extent(struct tcp_rack *r, uint32_t us)
+{
+	if (us > r->reo_extent_us) {
+		r->reo_extent_us = us;
+		r->reo_wnd_persist = REO_PERSIST;
+	}
+}
+
+void tcp__rack_late(struct tcp_conn *c, uint32_t us)
+{
+	reo_extent(rk(c), us);
+}
+
 /* RACK_sent_after(t1, seq1, t2, seq2). */
 static bool sent_after(uint64_t t1, uint32_t s1, uint64_t t2, uint32_t s2)
 {
@@ -234,9 +250,13 @@ uint32_t tcp__rack_reo_wnd_us(const struct tcp_conn *c)
 			return 0; /* DupThresh segments SACKed */
 	}
 	w = (uint64_t)r->reo_wnd_mult * r->min_rtt_us / 4;
+	w = TCP_MAX(w, (uint64_t)r->reo_extent_us);
 	if (c->rtt_valid && w > c->srtt_us)
 		w = c->srtt_us;
-	return (uint32_t)w;
+	/* Not below the timer tick: on a path of microseconds min_RTT/4 is shorter than the
+	 * time between two loop passes, and RACK would race the ACK of a segment that was only
+	 * swapped with its neighbour. */
+	return (uint32_t)TCP_MAX(w, (uint64_t)TCP_RACK_REO_MIN_US);
 }
 
 void tcp__rack_update(struct tcp_conn *c, const struct tcp_seg *s)
@@ -266,11 +286,25 @@ void tcp__rack_update(struct tcp_conn *c, const struct tcp_seg *s)
 				/* §6.2 step 2: the ACK may be for the original transmission. */
 				uint32_t sent_ts = (uint32_t)(rtime(g) / MS); /* tcp__ts_now() */
 
-				if (age < (uint64_t)r->min_rtt_us * US ||
-				    (ts && SEQ_LT(s->opt.tsecr, sent_ts)))
+				if (ts && SEQ_LT(s->opt.tsecr, sent_ts)) {
+					/* The original got there (Eifel, per segment): it
+					 * was reordered, this late next to RACK's segment. */
+					uint64_t o = now - (uint64_t)s->opt.tsecr * MS;
+
+					r->reord_seen = true;
+					if (now > (uint64_t)s->opt.tsecr * MS && o / US > r->rtt_us &&
+					    o < 60000 * MS)
+						reo_extent(r, (uint32_t)(o / US) - r->rtt_us);
+					continue;
+				}
+				if (age < (uint64_t)r->min_rtt_us * US)
 					continue;
 			} else if (SEQ_LT(e, fack)) {
 				r->reord_seen = true; /* §6.2 step 3 */
+				/* How late it came, next to RACK's segment: the window it
+				 * would have needed. */
+				if (age / US > r->rtt_us)
+					reo_extent(r, (uint32_t)(age / US) - r->rtt_us);
 			}
 			if (!(rflags(g) & TCP_RACK_RETRANS) &&
 			    (r->min_rtt_us == 0 || age / US < r->min_rtt_us))
@@ -315,6 +349,7 @@ void tcp__rack_recovery_done(struct tcp_conn *c)
 
 	if (r->reo_wnd_persist > 0 && --r->reo_wnd_persist == 0) {
 		r->reo_wnd_mult = 1;
+		r->reo_extent_us = 0;
 		r->reo_wnd_persist = REO_PERSIST;
 	}
 }

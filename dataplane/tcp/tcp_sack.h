@@ -24,6 +24,7 @@ struct tcp_seg;
 #define TCP_DUPTHRESH	    3u /**< RFC 5681 / RFC 6675 DupThresh */
 #define TCP_RACK_SEGS	    32 /**< transmission records per connection (tcp_rack.c) */
 #define TCP_RACK_DELIV	    8  /**< newly delivered ranges one ACK reports to RACK */
+#define TCP_RACK_REO_MIN_US 1000u /**< smallest non-zero reo_wnd: the timer tick */
 
 struct tcp_sack_block {
 	uint32_t start, end; /**< [start, end) */
@@ -65,6 +66,7 @@ struct tcp_rack {
 	uint64_t xmit_ns;     /**< RACK.xmit_ts: latest send time of a delivered range */
 	uint32_t rtt_us;      /**< RACK.rtt */
 	uint32_t min_rtt_us;  /**< RACK.min_RTT; 0 = no sample yet */
+	uint32_t reo_extent_us; /**< the latest a reordered segment came (reo_wnd covers it) */
 	struct tcp_sack_block deliv[TCP_RACK_DELIV]; /**< newly delivered by the current ACK */
 };
 
@@ -153,6 +155,9 @@ void tcp__rack_rto(struct tcp_conn *c);
 /** A retransmission proved spurious (D-SACK, or Eifel when the peer sends no D-SACK): count
  *  reordering, widen reo_wnd once per round trip. */
 void tcp__rack_spurious(struct tcp_conn *c);
+/** A segment the sender retransmitted arrived @p us later than RACK expected it (Eifel saw
+ *  its original delivered): reo_wnd covers that much from now on. */
+void tcp__rack_late(struct tcp_conn *c, uint32_t us);
 /** Leaving recovery (RFC 8985 §6.2 step 4: reo_wnd_persist). */
 void tcp__rack_recovery_done(struct tcp_conn *c);
 /** Current RACK.reo_wnd in µs (tests). */

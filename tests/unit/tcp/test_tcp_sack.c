@@ -729,6 +729,29 @@ static void test_rack_marks_loss_after_rtt_plus_reo_wnd(void **state)
 	zp_close(fd);
 }
 
+static void test_rack_reo_wnd_is_at_least_a_timer_tick(void **state)
+{
+	uint32_t rx[16];
+	unsigned nnew;
+	int fd;
+
+	(void)state;
+	fd = client_10ms(false);
+	(void)warm_then_flight(fd, 100 * USEC); /* a path of microseconds */
+	assert_int_equal(tcp__rack_reo_wnd_us(conn0()), TCP_RACK_REO_MIN_US); /* not 25 us */
+	zpt_tcp_advance(T, 100 * USEC);
+	sack_ack(snd_base() + 10 * SEG, 1, (const uint32_t[][2]){{11 * SEG, 12 * SEG}});
+	zpt_tcp_advance(T, 300 * USEC);
+	sack_ack(snd_base() + 10 * SEG, 1, (const uint32_t[][2]){{11 * SEG, 13 * SEG}});
+	/* 10 comes 0.5 ms late: still inside the window, nothing was resent. */
+	zpt_tcp_advance(T, 200 * USEC);
+	sack_ack(snd_base() + 13 * SEG, 0, NULL);
+	assert_int_equal(collect(snd_base() + 20 * SEG, rx, 16, &nnew), 0);
+	assert_int_equal(zpt_tcp_stat(T, "retrans_segs"), 0);
+	zpt_tcp_drain(T);
+	zp_close(fd);
+}
+
 static void test_rack_detects_a_lost_retransmission_without_rto(void **state)
 {
 	uint32_t rx[16];
@@ -878,16 +901,23 @@ static void test_eifel_timestamp_echo_undoes_a_spurious_recovery(void **state)
 	assert_int_equal(rx[0], 10 * SEG);
 	assert_true(c->in_recovery);
 	assert_true(c->cwnd < cwnd);
-	/* The original 10 arrives 1 ms later: the peer's ACK echoes its TSval, older than the
+	/* The original 10 arrives 8 ms later: the peer's ACK echoes its TSval, older than the
 	 * retransmission's (RFC 7323 §4.3), so the retransmission was spurious. */
-	zpt_tcp_advance(T, MSEC);
+	zpt_tcp_advance(T, 8 * MSEC);
 	ack_ts(14 * SEG, tsval, 0, NULL);
 	assert_int_equal(zpt_tcp_stat(T, "spurious_undos_ts"), 1);
 	assert_false(c->in_recovery);
 	assert_true(c->cwnd >= cwnd);
-	/* Reordering, and the window widens as a D-SACK would widen it. */
+	/* Reordering, and the window widens as a D-SACK would widen it, and at least to how
+	 * late the original came next to RACK's segment (18 ms after sending instead of 10;
+	 * the echo counts in ms). */
 	assert_true(c->sack.rack.reord_seen);
 	assert_int_equal(c->sack.rack.reo_wnd_mult, 2);
+	assert_true(c->sack.rack.reo_extent_us >= 7000 && c->sack.rack.reo_extent_us <= 9000);
+	assert_int_equal(tcp__rack_reo_wnd_us(c),
+			 TCP_MIN(TCP_MAX(c->sack.rack.reo_extent_us,
+					 2 * c->sack.rack.min_rtt_us / 4),
+				 c->srtt_us));
 	zpt_tcp_drain(T);
 	zp_close(fd);
 }
@@ -1108,6 +1138,7 @@ int main(void)
 		TEST(test_rack_reordering_within_reo_wnd_is_not_retransmitted),
 		TEST(test_rfc6675_mode_retransmits_the_same_reordering),
 		TEST(test_rack_marks_loss_after_rtt_plus_reo_wnd),
+		TEST(test_rack_reo_wnd_is_at_least_a_timer_tick),
 		TEST(test_rack_detects_a_lost_retransmission_without_rto),
 		TEST(test_tlp_probes_a_lost_tail_before_the_rto),
 		TEST(test_tlp_probes_a_lone_segment_before_the_rto),
