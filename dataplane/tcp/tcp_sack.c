@@ -729,12 +729,13 @@ void tcp__sack_ack_done(struct tcp_conn *c, const struct tcp_seg *s)
 	 * echoes a timestamp older than that retransmission, so the original got there first
 	 * (RFC 7323 §4.3: a hole is answered with the TSval of the segment that filled it). No
 	 * D-SACK needed: the response is RFC 4015's, back to where we were. */
-	if (!k->undo_armed || !k->undo_ts || !(c->flags & TCPF_TS_OK) || !s->opt.ts_ok ||
-	    s->opt.tsecr == 0 || !SEQ_GT(s->ack, k->undo_seq) ||
+	if (!k->undo_ts || !SEQ_GT(s->ack, k->undo_seq))
+		return;
+	k->undo_ts = false; /* only the first ACK that covers it tells */
+	if (!k->undo_armed || !(c->flags & TCPF_TS_OK) || !s->opt.ts_ok || s->opt.tsecr == 0 ||
 	    !SEQ_LT(s->opt.tsecr, k->undo_tsval))
 		return;
 	k->undo_armed = false;
-	k->undo_ts = false;
 	tcp__stat(c->e, TCP_STAT_SPURIOUS_UNDO_TS);
 	tcp__cc_undo(c);
 	if (k->rack.on) {
