@@ -20,13 +20,15 @@
  * since it was sent; otherwise the reordering timer fires when that time comes. reo_wnd is 0
  * before any reordering is seen in recovery or with DupThresh segments SACKed (so without
  * reordering RACK is as fast as DupThresh), else min_RTT/4 times a multiplier that D-SACKs
- * raise once per round trip and that falls back after 16 recoveries (§6.2 step 4), at most
- * SRTT. min_RTT is the smallest RACK.rtt of the connection (a lifetime minimum, not RFC 8985's
- * windowed filter: paths here do not lengthen for good).
+ * (and Eifel-detected spurious retransmissions) raise once per round trip and that falls back
+ * after 16 recoveries (§6.2 step 4), or the measured reordering extent if larger; at most
+ * SRTT, at least the 1 ms timer tick. min_RTT is the smallest RACK.rtt of the connection (a
+ * lifetime minimum, not RFC 8985's windowed filter: paths here do not lengthen for good).
  *
  * TLP (§7): with data in flight, not in recovery, no probe outstanding, a probe timer of
- * 2*SRTT (plus the worst-case delayed ACK, 200 ms, when one segment is in flight), never later
- * than the RTO, is (re)armed on new data and on ACKs that advance SND.UNA. When it fires, one
+ * 2*SRTT (plus the worst-case delayed ACK, 200 ms, when one segment is in flight; at least
+ * 10 ms), a tick before the RTO at the latest, is (re)armed with the RTO timer, on new data and
+ * on ACKs that advance SND.UNA. When it fires, one
  * new segment goes (cwnd allowing one more), else the last segment is sent again; its ACK
  * (SACK) lets RACK repair a lost tail without an RTO. The episode ends at an ACK covering
  * TLP.end_seq: with a D-SACK of the probe no loss happened; an ACK beyond it means the probe
