@@ -266,6 +266,7 @@ void tcp__rack_update(struct tcp_conn *c, const struct tcp_seg *s)
 	struct tcp_rack *r = rk(c);
 	uint64_t now = c->e->w->now_ns;
 	bool ts = (c->flags & TCPF_TS_OK) && s->opt.ts_ok && s->opt.tsecr != 0;
+	uint32_t tsnow = tcp__ts_now(c->e);
 	uint32_t fack = r->fack;
 	unsigned d, i;
 
@@ -285,18 +286,18 @@ void tcp__rack_update(struct tcp_conn *c, const struct tcp_seg *s)
 				break;
 			age = now - rtime(g);
 			if (rflags(g) & TCP_RACK_RETRANS) {
-				/* §6.2 step 2: the ACK may be for the original transmission. */
-				uint32_t sent_ts = (uint32_t)(rtime(g) / MS); /* tcp__ts_now() */
+				/* §6.2 step 2: the ACK may be for the original transmission. The
+				 * TSval it carried, never overestimated (ms clock, rounding). */
+				uint32_t sent_ts = tsnow - (uint32_t)((age + MS - 1) / MS);
 
 				if (ts && SEQ_LT(s->opt.tsecr, sent_ts)) {
 					/* The original got there (Eifel, per segment): it
 					 * was reordered, this late next to RACK's segment. */
-					uint64_t o = now - (uint64_t)s->opt.tsecr * MS;
+					uint32_t o_us = (tsnow - s->opt.tsecr) * 1000u;
 
 					r->reord_seen = true;
-					if (now > (uint64_t)s->opt.tsecr * MS && o / US > r->rtt_us &&
-					    o < 60000 * MS)
-						reo_extent(r, (uint32_t)(o / US) - r->rtt_us);
+					if (tsnow - s->opt.tsecr < 60000u && o_us > r->rtt_us)
+						reo_extent(r, o_us - r->rtt_us);
 					continue;
 				}
 				if (age < (uint64_t)r->min_rtt_us * US)

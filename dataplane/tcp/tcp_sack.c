@@ -740,14 +740,12 @@ void tcp__sack_ack_done(struct tcp_conn *c, const struct tcp_seg *s)
 	tcp__cc_undo(c);
 	if (k->rack.on) {
 		/* What looked lost was only late: widen the window as a D-SACK would, and to
-		 * what this original needed (sent at TSval tsecr, in ms). */
-		uint64_t sent_ns = (uint64_t)s->opt.tsecr * 1000000u;
-		uint64_t now = c->e->w->now_ns;
+		 * what this original needed (sent at TSval tsecr; the TS clock counts ms). */
+		uint32_t ago_ms = tcp__ts_now(c->e) - s->opt.tsecr;
 
 		tcp__rack_spurious(c);
-		if (now / 1000000u - s->opt.tsecr < 60000u && now > sent_ns &&
-		    (now - sent_ns) / 1000u > k->rack.rtt_us)
-			tcp__rack_late(c, (uint32_t)((now - sent_ns) / 1000u) - k->rack.rtt_us);
+		if (ago_ms < 60000u && ago_ms * 1000u > k->rack.rtt_us)
+			tcp__rack_late(c, ago_ms * 1000u - k->rack.rtt_us);
 	}
 	if (c->in_recovery) {
 		unsigned i;
