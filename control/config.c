@@ -201,6 +201,7 @@ enum stack_key {
 	SK_TCP_CC,
 	SK_ARP_PENDING,
 	SK_TCP_SNDBUF,
+	SK_TCP_RECOVERY,
 	SK_MAX
 };
 
@@ -227,6 +228,7 @@ static const char *const stack_key_names[SK_MAX] = {
 	[SK_TCP_RFC1337] = "tcp_rfc1337", [SK_INSTANCE] = "instance",
 	[SK_TCP_CC] = "tcp_cc",		  [SK_ARP_PENDING] = "arp_pending",
 	[SK_TCP_SNDBUF] = "tcp_sndbuf",
+	[SK_TCP_RECOVERY] = "tcp_recovery",
 };
 
 static const struct uint_key stack_uint_keys[SK_MAX] = {
@@ -290,7 +292,7 @@ static int stack_set(struct cfg_ctx *x, const char *key, const char *val)
 		return fail_here(x, "stack", key,
 				 "unknown key (known: workers, mbufs, mbuf_cache, arp_timeout_ms, "
 				 "arp_retry_ms, arp_retries, arp_pending, tcp_msl_ms, "
-				 "tcp_fin_timeout_ms, tcp_rfc1337, instance, tcp_cc, tcp_sndbuf)");
+				 "tcp_fin_timeout_ms, tcp_rfc1337, instance, tcp_cc, tcp_sndbuf, tcp_recovery)");
 	if (x->spec == NULL) {
 		if (c->stack_seen & (1u << k))
 			return fail_here(x, "stack", key, "duplicate key (first set on line %u)",
@@ -338,6 +340,16 @@ static int stack_set(struct cfg_ctx *x, const char *key, const char *val)
 		c->tun.tcp_cc = (uint8_t)a;
 		return 0;
 	}
+	case SK_TCP_RECOVERY:
+		/* Loss detection with SACK: RACK-TLP (RFC 8985) or DupThresh (RFC 6675). */
+		if (strcmp(val, "rack") == 0)
+			c->tun.tcp_rack_off = false;
+		else if (strcmp(val, "rfc6675") == 0)
+			c->tun.tcp_rack_off = true;
+		else
+			return fail_here(x, "stack", key,
+					 "\"%s\" is not a loss detection (known: rack, rfc6675)", val);
+		return 0;
 	case SK_MAX:
 		break;
 	}

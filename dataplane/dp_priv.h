@@ -94,6 +94,7 @@ struct dp_tunables {
 	bool tcp_rfc1337_off;        /**< true = honour RST in TIME_WAIT like Linux default */
 	uint8_t tcp_cc;              /**< default congestion control (enum tcp_cc_algo; 0 cubic) */
 	uint32_t tcp_sndbuf;         /**< default SO_SNDBUF: cap of send autotuning (0 = 256 KiB) */
+	bool tcp_rack_off;           /**< [stack] tcp_recovery = rfc6675: DupThresh, no RACK-TLP */
 };
 
 /** The whole stack as zp_init() configured it. One per process; read-only after start. */

@@ -127,7 +127,12 @@ static inline bool tcp_state_synced(enum tcp_state s)
 	X(SPURIOUS_UNDO, "spurious_undos", "cwnd reductions undone: retransmissions were D-SACKed") \
 	X(TX_BLOCKED, "tx_blocked", "times output stopped at a full TX buffer (per connection and loop pass)") \
 	X(SNDBUF_GROWN, "sndbuf_grown", "send-buffer limits raised by autotuning (2 x cwnd)")       \
-	X(SNDBUF_POOL_LOW, "sndbuf_pool_low", "send-buffer growth refused: mbuf pool low or worker send memory at its budget")
+	X(SNDBUF_POOL_LOW, "sndbuf_pool_low", "send-buffer growth refused: mbuf pool low or worker send memory at its budget") \
+	X(SPURIOUS_UNDO_TS, "spurious_undos_ts", "cwnd reductions undone: a timestamp echo showed the original arrived (Eifel, RFC 3522)") \
+	X(RACK_LOST, "rack_lost", "segments RACK marked lost (RFC 8985: sent RACK.rtt + reo_wnd before a delivered one)") \
+	X(RACK_REO_TIMEOUTS, "rack_reo_timeouts", "RACK reordering timer expirations (RFC 8985 §6.3)") \
+	X(TLP_SENT, "tlp_sent", "tail loss probes sent (RFC 8985 §7)")                              \
+	X(TLP_RECOVERED, "tlp_recovered", "tail losses repaired by a probe (its ACK went beyond it)")
 
 #define TCP_X_ENUM(e, name, help) TCP_DROP_##e,
 enum tcp_drop { TCP_DROP_LIST(TCP_X_ENUM) TCP_DROP_MAX };
@@ -309,6 +314,7 @@ struct tcp_conn {
 	struct dp_timer t_delack;
 	struct dp_timer t_keep;          /**< keepalive, SYN_RECEIVED lifetime */
 	struct dp_timer t_close;         /**< TIME_WAIT 2MSL, orphan FIN_WAIT_2, linger bound */
+	struct dp_timer t_rack;          /**< RACK reordering timeout or TLP probe (tcp_rack.c) */
 	uint32_t keep_probes;
 	uint64_t last_rcv_ns;             /**< last segment from the peer (keepalive idle) */
 
@@ -471,6 +477,9 @@ void tcp__keep_arm(struct tcp_conn *c);
 void tcp__tw_arm(struct tcp_conn *c);
 void tcp__close_timer_arm(struct tcp_conn *c, uint64_t after_ns);
 void tcp__rtt_sample(struct tcp_conn *c, uint32_t rtt_us);
+
+/* tcp_rack.c */
+void tcp__rack_timer_fire(struct dp_worker *w, struct dp_timer *t);
 
 /* tcp_options.c */
 void tcp__parse_opts(const uint8_t *p, unsigned len, bool syn, struct tcp_opts *o);
