@@ -200,6 +200,8 @@ enum stack_key {
 	SK_INSTANCE,
 	SK_TCP_CC,
 	SK_ARP_PENDING,
+	SK_TCP_SNDBUF,
+	SK_TCP_RECOVERY,
 	SK_MAX
 };
 
@@ -225,6 +227,8 @@ static const char *const stack_key_names[SK_MAX] = {
 	[SK_TCP_MSL] = "tcp_msl_ms",	  [SK_TCP_FIN_TIMEOUT] = "tcp_fin_timeout_ms",
 	[SK_TCP_RFC1337] = "tcp_rfc1337", [SK_INSTANCE] = "instance",
 	[SK_TCP_CC] = "tcp_cc",		  [SK_ARP_PENDING] = "arp_pending",
+	[SK_TCP_SNDBUF] = "tcp_sndbuf",
+	[SK_TCP_RECOVERY] = "tcp_recovery",
 };
 
 static const struct uint_key stack_uint_keys[SK_MAX] = {
@@ -237,6 +241,7 @@ static const struct uint_key stack_uint_keys[SK_MAX] = {
 	[SK_ARP_PENDING] = UKEY(tun.arp_pending, 1, DP_ARP_PENDING_MAX),
 	[SK_TCP_MSL] = UKEY(tun.tcp_msl_ms, 1, 600000),
 	[SK_TCP_FIN_TIMEOUT] = UKEY(tun.tcp_fin_timeout_ms, 1, 3600000),
+	[SK_TCP_SNDBUF] = UKEY(tun.tcp_sndbuf, 2048, 16777216),
 };
 
 static void store_uint(struct ctl_config *c, const struct uint_key *k, uint64_t v)
@@ -287,7 +292,7 @@ static int stack_set(struct cfg_ctx *x, const char *key, const char *val)
 		return fail_here(x, "stack", key,
 				 "unknown key (known: workers, mbufs, mbuf_cache, arp_timeout_ms, "
 				 "arp_retry_ms, arp_retries, arp_pending, tcp_msl_ms, "
-				 "tcp_fin_timeout_ms, tcp_rfc1337, instance, tcp_cc)");
+				 "tcp_fin_timeout_ms, tcp_rfc1337, instance, tcp_cc, tcp_sndbuf, tcp_recovery)");
 	if (x->spec == NULL) {
 		if (c->stack_seen & (1u << k))
 			return fail_here(x, "stack", key, "duplicate key (first set on line %u)",
@@ -306,6 +311,7 @@ static int stack_set(struct cfg_ctx *x, const char *key, const char *val)
 	case SK_ARP_PENDING:
 	case SK_TCP_MSL:
 	case SK_TCP_FIN_TIMEOUT:
+	case SK_TCP_SNDBUF:
 		if (parse_uint(val, stack_uint_keys[k].min, stack_uint_keys[k].max, &n, msg,
 			       sizeof(msg)) != 0)
 			return fail_here(x, "stack", key, "%s", msg);
@@ -334,6 +340,16 @@ static int stack_set(struct cfg_ctx *x, const char *key, const char *val)
 		c->tun.tcp_cc = (uint8_t)a;
 		return 0;
 	}
+	case SK_TCP_RECOVERY:
+		/* Loss detection with SACK: RACK-TLP (RFC 8985) or DupThresh (RFC 6675). */
+		if (strcmp(val, "rack") == 0)
+			c->tun.tcp_rack_off = false;
+		else if (strcmp(val, "rfc6675") == 0)
+			c->tun.tcp_rack_off = true;
+		else
+			return fail_here(x, "stack", key,
+					 "\"%s\" is not a loss detection (known: rack, rfc6675)", val);
+		return 0;
 	case SK_MAX:
 		break;
 	}
@@ -584,6 +600,7 @@ void ctl_config_defaults(struct ctl_config *c)
 	c->tun.tcp_msl_ms = 30000;
 	c->tun.tcp_fin_timeout_ms = 60000;
 	c->tun.tcp_rfc1337_off = false;
+	c->tun.tcp_sndbuf = 262144;
 	snprintf(c->instance, sizeof(c->instance), "zpath");
 }
 

@@ -672,6 +672,8 @@ struct json_object *ctl_json_conn(const struct dp_conn_view *v)
 			       json_object_new_string(ctl_ip_str(v->raddr, ip, sizeof(ip))));
 	json_object_object_add(o, "rport", json_object_new_int(rte_be_to_cpu_16(v->rport)));
 	json_object_object_add(o, "snd_queue", json_object_new_int64(v->snd_queue));
+	json_object_object_add(o, "snd_buf", json_object_new_int64(v->snd_buf));
+	json_object_object_add(o, "snd_mem", json_object_new_int64(v->snd_mem));
 	json_object_object_add(o, "rcv_queue", json_object_new_int64(v->rcv_queue));
 	json_object_object_add(o, "rtt_us", json_object_new_int64(v->rtt_us));
 	json_object_object_add(o, "cwnd", json_object_new_int64(v->cwnd));

@@ -93,6 +93,8 @@ struct dp_tunables {
 	uint32_t tcp_fin_timeout_ms; /**< orphaned FIN_WAIT_2 lifetime (default 60 000) */
 	bool tcp_rfc1337_off;        /**< true = honour RST in TIME_WAIT like Linux default */
 	uint8_t tcp_cc;              /**< default congestion control (enum tcp_cc_algo; 0 cubic) */
+	uint32_t tcp_sndbuf;         /**< default SO_SNDBUF: cap of send autotuning (0 = 256 KiB) */
+	bool tcp_rack_off;           /**< [stack] tcp_recovery = rfc6675: DupThresh, no RACK-TLP */
 };
 
 /** The whole stack as zp_init() configured it. One per process; read-only after start. */
@@ -399,6 +401,8 @@ struct dp_conn_view {
 	rte_be32_t laddr, raddr;
 	rte_be16_t lport, rport;
 	uint32_t snd_queue;  /**< bytes queued, not acked */
+	uint32_t snd_buf;    /**< send-buffer limit now (autotuned up to SO_SNDBUF) */
+	uint32_t snd_mem;    /**< bytes of send buffer allocated */
 	uint32_t rcv_queue;  /**< bytes received, not read */
 	uint32_t rtt_us;
 	uint32_t cwnd;       /**< bytes */

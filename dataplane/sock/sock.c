@@ -267,8 +267,10 @@ static void apply_defaults(struct zsock *s, const struct dp_sockopt_defaults *d)
 	default_int(s, SOCK_OPT_KEEPCNT, IPPROTO_TCP, TCP_KEEPCNT,
 		    (int)(d->keepcnt ? d->keepcnt : b.keepcnt));
 	default_int(s, SOCK_OPT_KEEPALIVE, SOL_SOCKET, SO_KEEPALIVE, d->keepalive);
-	default_int(s, SOCK_OPT_SNDBUF, SOL_SOCKET, SO_SNDBUF,
-		    (int)(d->sndbuf ? d->sndbuf : b.sndbuf));
+	/* Not through setsockopt: a default SO_SNDBUF is the cap of send autotuning, one the
+	 * application sets pins the limit (tcp_autotune.c). */
+	if (!(s->opts_set & SOCK_OPT_SNDBUF))
+		tcp_sndbuf_default(s->tc, d->sndbuf); /* 0: [stack] tcp_sndbuf */
 	default_int(s, SOCK_OPT_RCVBUF, SOL_SOCKET, SO_RCVBUF,
 		    (int)(d->rcvbuf ? d->rcvbuf : b.rcvbuf));
 }

@@ -115,4 +115,15 @@ void tcp__rcv_arrived(struct tcp_conn *c, uint32_t tsecr);
 /** The application took @p n bytes (read or zero-copy view): maybe grow the window. */
 void tcp__rcv_consumed(struct tcp_conn *c, uint32_t n);
 
+/* ---- send-buffer autotuning (tcp_autotune.c) --------------------------------------------- */
+
+/** How many bytes the send buffer may hold now (SO_SNDBUF when set by the application). */
+uint32_t tcp__snd_limit(const struct tcp_conn *c);
+/** cwnd or the peer's window grew (ACK, establishment, send): raise the limit to follow. */
+void tcp__snd_expand(struct tcp_conn *c);
+/** Make the ring hold at least @p need bytes (at most the limit). 0 or -ENOMEM. */
+int tcp__sbuf_reserve(struct tcp_conn *c, uint32_t need);
+/** Free the ring (connection freed). */
+void tcp__sbuf_free(struct tcp_conn *c);
+
 #endif

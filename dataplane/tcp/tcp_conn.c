@@ -98,6 +98,22 @@ void tcp_engine_destroy(struct dp_worker *w)
 	w->tcp = NULL;
 }
 
+uint32_t tcp__sndbuf_default(const struct tcp_engine *e)
+{
+	uint32_t v = e->w->stack != NULL ? e->w->stack->tun.tcp_sndbuf : 0;
+
+	return v != 0 ? TCP_MIN(TCP_MAX(v, TCP_BUF_MIN), TCP_BUF_MAX) : TCP_SNDBUF_DEFAULT;
+}
+
+void tcp_sndbuf_default(struct tcp_conn *c, uint32_t bytes)
+{
+	if (c->flags & TCPF_SNDBUF_LOCK)
+		return;
+	if (bytes == 0)
+		bytes = tcp__sndbuf_default(c->e);
+	c->sndbuf_max = TCP_MIN(TCP_MAX(bytes, TCP_BUF_MIN), TCP_BUF_MAX);
+}
+
 void tcp_output_set(struct dp_worker *w, tcp_output_fn fn)
 {
 	tcp__engine(w)->output = fn;
@@ -115,7 +131,7 @@ struct tcp_conn *tcp__conn_alloc(struct tcp_engine *e)
 	c->id = ((uint64_t)e->w->id << 48) | ++e->next_id;
 	c->state = TCPS_CLOSED;
 	c->rcvbuf = TCP_RCVBUF_DEFAULT;
-	c->sbuf_size = TCP_SNDBUF_DEFAULT;
+	c->sndbuf_max = tcp__sndbuf_default(e);
 	c->rto_us = TCP_RTO_INIT_US;
 	c->keepidle_s = TCP_DEF_KEEPIDLE_S;
 	c->keepintvl_s = TCP_DEF_KEEPINTVL_S;
@@ -154,8 +170,7 @@ void tcp__conn_free(struct tcp_conn *c)
 	e->nb_conns--;
 	tcp__rq_flush(c);
 	tcp__reass_flush(c);
-	free(c->sbuf);
-	c->sbuf = NULL;
+	tcp__sbuf_free(c);
 	c->flags |= TCPF_FREED;
 	if (c->zc_refs == 0)
 		free(c);
@@ -412,6 +427,8 @@ void tcp__conn_view(const struct tcp_conn *c, struct dp_conn_view *v)
 	v->lport = c->key.lport;
 	v->rport = c->key.rport;
 	v->snd_queue = c->sbuf_len;
+	v->snd_buf = tcp__snd_limit(c);
+	v->snd_mem = c->sbuf != NULL ? c->sbuf_size : 0;
 	v->rcv_queue = c->rq_bytes;
 	v->rtt_us = c->srtt_us;
 	v->cwnd = c->cwnd;
@@ -466,6 +483,7 @@ void tcp__closed(struct tcp_conn *c, enum dp_conn_close_how how)
 	tcp__hash_del(c);
 	tcp__reass_flush(c);
 	c->sbuf_len = 0;
+	tcp__sbuf_free(c); /* nothing can be sent any more: give the memory back now */
 	c->shut = TCP_RCV_SHUT | TCP_SND_SHUT;
 	c->flags &= ~(TCPF_CONNECTING | TCPF_FIN_QUEUED);
 	if (c->flags & TCPF_WAS_CONN || c->open_emitted) {

@@ -30,6 +30,10 @@ void tcp__set_state(struct tcp_conn *c, enum tcp_state s)
 		tcp__state_name(c->state), tcp__state_name(s));
 	c->e->state_enter[s]++;
 	c->state = s;
+	/* Our FIN is acknowledged: nothing will be sent again, the send ring goes back (a
+	 * TIME_WAIT block holds no send buffer). */
+	if ((s == TCPS_FIN_WAIT_2 || s == TCPS_TIME_WAIT) && c->sbuf_len == 0)
+		tcp__sbuf_free(c);
 }
 
 /* ---- next-state tables ------------------------------------------------------------------- */
@@ -290,6 +294,12 @@ static bool seq_check(struct tcp_conn *c, struct tcp_seg *s)
 		 * within the per-connection budget: two stacks that each find the other's ACKs
 		 * unacceptable would otherwise answer each other forever (Linux
 		 * tcp_oow_rate_limited). */
+		if (dup && s->len > 0) {
+			/* Every byte already received: D-SACK it (RFC 2883 §4). */
+			uint32_t d = s->seq + !!(s->flags & TCP_FLAG_SYN);
+
+			tcp__sack_rcv_dup(c, d, d + s->len);
+		}
 		if (seglen > 0 || tcp__challenge_allowed(c)) {
 			c->flags |= TCPF_ACK_NOW;
 			tcp__send_ack(c);
@@ -311,6 +321,7 @@ static bool seq_check(struct tcp_conn *c, struct tcp_seg *s)
 				s->flags &= (uint8_t)~TCP_FLAG_FIN; /* FIN already seen */
 			cut = TCP_MIN(cut, s->len);
 		}
+		tcp__sack_rcv_dup(c, s->seq, s->seq + cut); /* partial duplicate (RFC 2883) */
 		if (cut > 0 && s->m != NULL) {
 			rte_pktmbuf_adj(s->m, (uint16_t)cut);
 			s->len -= cut;

@@ -49,9 +49,9 @@ bool tcp__challenge_allowed(struct tcp_conn *c)
 static void inherit(struct tcp_conn *c, const struct tcp_conn *l)
 {
 	c->flags |= l->flags & (TCPF_NODELAY | TCPF_KEEPALIVE | TCPF_LINGER | TCPF_REUSEADDR |
-				TCPF_REUSEPORT);
+				TCPF_REUSEPORT | TCPF_SNDBUF_LOCK);
 	c->rcvbuf = l->rcvbuf;
-	c->sbuf_size = l->sbuf_size;
+	c->sndbuf_max = l->sndbuf_max;
 	c->keepidle_s = l->keepidle_s;
 	c->keepintvl_s = l->keepintvl_s;
 	c->keepcnt = l->keepcnt;
@@ -199,10 +199,12 @@ void tcp__process_ack(struct tcp_conn *c, struct tcp_seg *s)
 	if (SEQ_LT(s->ack, c->snd_una) || SEQ_GT(s->ack, c->snd_max))
 		return; /* old: ignore it (RFC 9293 "it can be ignored") */
 	sacked = tcp__sack_update(c, s); /* scoreboard, D-SACK (tcp_sack.c) */
+	tcp__rack_update(c, s);		 /* RACK: what this ACK delivered (tcp_rack.c) */
 	if (s->ack == c->snd_una) {
 		/* Duplicate ACK (RFC 5681 §2; RFC 6675 §2 with SACK): loss recovery. */
 		if (tcp__is_dupack(c, s, sacked))
 			tcp__recovery_dupack(c);
+		tcp__tlp_ack(c, s, false, sacked);
 		update_window(c, s, false);
 		return;
 	}
@@ -236,16 +238,20 @@ void tcp__process_ack(struct tcp_conn *c, struct tcp_seg *s)
 	c->retries = 0;
 	c->rexmit_start_ns = 0;
 	/* Congestion control and loss recovery (tcp_sack.c, tcp_cc.c). */
+	tcp__sack_ack_done(c, s); /* Eifel undo */
 	tcp__recovery_ack(c, acked);
 	/* RFC 6298 §5.2-5.3. */
 	if (c->snd_una == c->snd_max) {
 		if (!(c->flags & TCPF_PERSIST))
 			dp_timer_cancel(e->w, &c->t_rexmt);
+		dp_timer_cancel(e->w, &c->t_rack);
 	} else if (!(c->flags & TCPF_PERSIST)) {
 		tcp__rexmt_arm(c);
 	}
+	tcp__tlp_ack(c, s, true, sacked); /* TLP episode, probe timer (tcp_rack.c) */
 	update_window(c, s, true);
-	if (c->upcall != NULL && c->sbuf_len < c->sbuf_size)
+	tcp__snd_expand(c); /* cwnd and the peer's window moved: the send buffer follows */
+	if (c->upcall != NULL && c->sbuf_len < tcp__snd_limit(c))
 		tcp__wakeup(c); /* room to write (EPOLLOUT) */
 }
 

@@ -184,6 +184,7 @@ void tcp__negotiate(struct tcp_conn *c, const struct tcp_opts *peer)
 	c->snd_mss = (uint16_t)mss;
 	/* RFC 6928 initial window, ssthresh, the congestion-control algorithm (tcp_cc.c). */
 	tcp__cc_conn_init(c);
+	tcp__rack_init(c); /* RACK-TLP with SACK (tcp_rack.c) */
 }
 
 uint16_t tcp__our_mss(const struct tcp_conn *c)

@@ -123,8 +123,16 @@ static inline bool tcp_state_synced(enum tcp_state s)
 	X(ICMP_HARD, "icmp_hard", "ICMP errors that aborted a connect")                            \
 	X(SACK_RECOVERIES, "sack_recoveries", "loss recoveries driven by SACK (RFC 6675)")          \
 	X(DSACKS, "dsacks_in", "D-SACK blocks received: a segment reached the peer twice")        \
+	X(DSACK_OUT, "dsack_sent", "D-SACK blocks sent (RFC 2883): a segment reached us twice")   \
 	X(SPURIOUS_UNDO, "spurious_undos", "cwnd reductions undone: retransmissions were D-SACKed") \
-	X(TX_BLOCKED, "tx_blocked", "times output stopped at a full TX buffer (per connection and loop pass)")
+	X(TX_BLOCKED, "tx_blocked", "times output stopped at a full TX buffer (per connection and loop pass)") \
+	X(SNDBUF_GROWN, "sndbuf_grown", "send-buffer limits raised by autotuning (2 x cwnd)")       \
+	X(SNDBUF_POOL_LOW, "sndbuf_pool_low", "send-buffer growth refused: mbuf pool low or worker send memory at its budget") \
+	X(SPURIOUS_UNDO_TS, "spurious_undos_ts", "cwnd reductions undone: a timestamp echo showed the original arrived (Eifel, RFC 3522)") \
+	X(RACK_LOST, "rack_lost", "segments RACK marked lost (RFC 8985: sent RACK.rtt + reo_wnd before a delivered one)") \
+	X(RACK_REO_TIMEOUTS, "rack_reo_timeouts", "RACK reordering timer expirations (RFC 8985 §6.3)") \
+	X(TLP_SENT, "tlp_sent", "tail loss probes sent (RFC 8985 §7)")                              \
+	X(TLP_RECOVERED, "tlp_recovered", "tail losses repaired by a probe (its ACK went beyond it)")
 
 #define TCP_X_ENUM(e, name, help) TCP_DROP_##e,
 enum tcp_drop { TCP_DROP_LIST(TCP_X_ENUM) TCP_DROP_MAX };
@@ -151,7 +159,9 @@ enum tcp_stat { TCP_STAT_LIST(TCP_X_ENUM) TCP_STAT_MAX };
 
 #define TCP_MSS_NOOPT 536u         /* RFC 9293 §3.7.1 when the peer sends no MSS */
 #define TCP_MSS_MIN 88u
-#define TCP_SNDBUF_DEFAULT (256u * 1024)
+#define TCP_SNDBUF_DEFAULT (256u * 1024) /* default SO_SNDBUF: the cap of send autotuning */
+#define TCP_SNDBUF_INIT (16u * 1024)     /* send-buffer limit before the connection is up (Linux tcp_wmem[1]) */
+#define TCP_SBUF_RING_MIN 4096u          /* smallest send ring allocated */
 #define TCP_RCVBUF_DEFAULT (256u * 1024)
 #define TCP_BUF_MIN 2048u
 #define TCP_BUF_MAX (16u * 1024 * 1024)
@@ -214,6 +224,7 @@ _Static_assert(sizeof(struct tcp_key) == 12, "tcp_key is packed");
 #define TCPF_BIND_PORT 0x02000000u   /* holds its port by bind()/listen (e->bind_ports) */
 #define TCPF_OUTQ 0x04000000u      /* on e->outq (output runs at the end of the loop pass) */
 #define TCPF_ACK_BATCH 0x08000000u /* an every-second-segment ACK waits for the burst's end */
+#define TCPF_SNDBUF_LOCK 0x10000000u /* SO_SNDBUF set by the app: no send autotuning (Linux SOCK_SNDBUF_LOCK) */
 
 /* c->shut: what the socket can no longer do (Linux sk_shutdown bits). */
 #define TCP_RCV_SHUT 1u
@@ -280,9 +291,13 @@ struct tcp_conn {
 	uint64_t rexmit_start_ns;        /**< first timeout of the current episode */
 	uint32_t persist_shift;
 
-	/* Send buffer: a byte ring of sbuf_size bytes from snd_buf_seq on. */
+	/* Send buffer: a byte ring of sbuf_size bytes from snd_buf_seq on (allocated as the
+	 * application fills it, never beyond the limit); how much it may hold is
+	 * tcp__snd_limit(): snd_limit autotuned up to sndbuf_max (tcp_autotune.c). */
 	uint8_t *sbuf;
 	uint32_t sbuf_size, sbuf_head, sbuf_len;
+	uint32_t sndbuf_max;             /**< SO_SNDBUF, or the default cap when not set */
+	uint32_t snd_limit;              /**< autotuned limit; 0 = TCP_SNDBUF_INIT */
 
 	/* Receive queue: in-order mbufs (data at payload), m->next chained. */
 	struct rte_mbuf *rq_head, *rq_tail;
@@ -299,6 +314,7 @@ struct tcp_conn {
 	struct dp_timer t_delack;
 	struct dp_timer t_keep;          /**< keepalive, SYN_RECEIVED lifetime */
 	struct dp_timer t_close;         /**< TIME_WAIT 2MSL, orphan FIN_WAIT_2, linger bound */
+	struct dp_timer t_rack;          /**< RACK reordering timeout or TLP probe (tcp_rack.c) */
 	uint32_t keep_probes;
 	uint64_t last_rcv_ns;             /**< last segment from the peer (keepalive idle) */
 
@@ -348,6 +364,7 @@ struct tcp_engine {
 	uint64_t state_enter[TCP_NSTATES];
 	uint32_t *bind_ports;            /**< per local port: blocks holding it by bind() (65536) */
 	bool pool_low;                   /**< w->pool below a quarter: queue no payload (tcp__text) */
+	uint64_t snd_mem;                /**< bytes of send rings allocated on this worker */
 	/** Output to run at the end of the poll-loop pass (tcp__outq_run): connections that
 	 * held data back because the egress TX buffer was full (TCPF_OUTQ), and ACKs batched
 	 * over an RX burst (TCPF_ACK_BATCH). */
@@ -415,6 +432,8 @@ bool tcp__addr_local(const struct dp_stack *s, rte_be32_t a);
 int tcp__route_src(const struct dp_stack *s, rte_be32_t dst, rte_be32_t *src, uint16_t *mtu);
 void tcp__conn_view(const struct tcp_conn *c, struct dp_conn_view *v);
 int tcp__connect_tuple(struct tcp_conn *c, rte_be32_t laddr, rte_be32_t raddr, rte_be16_t rport);
+/** Default SO_SNDBUF of the worker ([stack] tcp_sndbuf, else TCP_SNDBUF_DEFAULT). */
+uint32_t tcp__sndbuf_default(const struct tcp_engine *e);
 
 /* tcp_input.c */
 void tcp__drop_seg(struct tcp_engine *e, struct tcp_seg *s, enum tcp_drop why);
@@ -458,6 +477,9 @@ void tcp__keep_arm(struct tcp_conn *c);
 void tcp__tw_arm(struct tcp_conn *c);
 void tcp__close_timer_arm(struct tcp_conn *c, uint64_t after_ns);
 void tcp__rtt_sample(struct tcp_conn *c, uint32_t rtt_us);
+
+/* tcp_rack.c */
+void tcp__rack_timer_fire(struct dp_worker *w, struct dp_timer *t);
 
 /* tcp_options.c */
 void tcp__parse_opts(const uint8_t *p, unsigned len, bool syn, struct tcp_opts *o);

@@ -88,21 +88,27 @@ void tcp__reass_insert(struct tcp_conn *c, struct tcp_seg *s)
 		uint32_t pend = *tcp__mbuf_seq(prev) + mlen(prev);
 
 		if (SEQ_GEQ(pend, seq + s->len)) {
+			tcp__sack_rcv_dup(c, seq, seq + s->len); /* RFC 2883 D-SACK */
 			tcp__drop_seg(e, s, TCP_DROP_DUP);
 			return;
 		}
 		if (SEQ_GT(pend, seq)) {
+			tcp__sack_rcv_dup(c, seq, pend);
 			rte_pktmbuf_adj(m, (uint16_t)(pend - seq));
 			s->len -= pend - seq;
 			seq = pend;
 		}
 	}
 	end = seq + s->len;
-	while (*pp != NULL && SEQ_LEQ(*tcp__mbuf_seq(*pp) + mlen(*pp), end))
+	while (*pp != NULL && SEQ_LEQ(*tcp__mbuf_seq(*pp) + mlen(*pp), end)) {
+		/* Held already, received again inside the new segment. */
+		tcp__sack_rcv_dup(c, *tcp__mbuf_seq(*pp), *tcp__mbuf_seq(*pp) + mlen(*pp));
 		unlink_free(c, pp);
+	}
 	if (*pp != NULL && SEQ_LT(*tcp__mbuf_seq(*pp), end)) {
 		uint32_t cut = end - *tcp__mbuf_seq(*pp);
 
+		tcp__sack_rcv_dup(c, *tcp__mbuf_seq(*pp), end);
 		rte_pktmbuf_trim(m, (uint16_t)cut);
 		s->len -= cut;
 	}
@@ -131,10 +137,13 @@ void tcp__reass_pull(struct tcp_conn *c)
 		c->ooo_segs--;
 		c->ooo_bytes -= len;
 		if (SEQ_LEQ(seq + len, c->rcv_nxt)) {
+			/* The in-order data brought these bytes a second time. */
+			tcp__sack_rcv_dup(c, seq, seq + len);
 			rte_pktmbuf_free(m);
 			continue;
 		}
 		if (SEQ_LT(seq, c->rcv_nxt)) {
+			tcp__sack_rcv_dup(c, seq, c->rcv_nxt);
 			rte_pktmbuf_adj(m, (uint16_t)(c->rcv_nxt - seq));
 			len -= c->rcv_nxt - seq;
 		}

@@ -57,6 +57,22 @@ void tcp__sack_rcv_ooo(struct tcp_conn *c, uint32_t seq, uint32_t end)
 	k->nrcv = (uint8_t)n;
 }
 
+void tcp__sack_rcv_dup(struct tcp_conn *c, uint32_t seq, uint32_t end)
+{
+	struct tcp_sack_state *k = &c->sack;
+
+	if (!(c->flags & TCPF_SACK_OK) || SEQ_GEQ(seq, end))
+		return;
+	if (!k->dsack) {
+		k->dsack = true;
+		k->dsack_blk = (struct tcp_sack_block){seq, end};
+	} else if (SEQ_LEQ(seq, k->dsack_blk.end) && SEQ_GEQ(end, k->dsack_blk.start)) {
+		/* Linux's tcp_dsack_extend: one block for a contiguous duplicate range. */
+		k->dsack_blk.start = SEQ_MIN(k->dsack_blk.start, seq);
+		k->dsack_blk.end = SEQ_MAX(k->dsack_blk.end, end);
+	}
+}
+
 /* Forget blocks the cumulative ACK now covers. */
 static void rcv_prune(struct tcp_conn *c)
 {
@@ -73,14 +89,16 @@ static void rcv_prune(struct tcp_conn *c)
 	k->nrcv = (uint8_t)n;
 }
 
+/* Blocks the next segment carries: the D-SACK block (if any) and the SACK blocks. */
 static unsigned rcv_blocks(struct tcp_conn *c)
 {
 	unsigned max = (c->flags & TCPF_TS_OK) ? 3 : 4; /* 40 bytes of options */
 
-	if (!(c->flags & TCPF_SACK_OK) || c->sack.nrcv == 0)
+	if (!(c->flags & TCPF_SACK_OK) || (c->sack.nrcv == 0 && !c->sack.dsack))
 		return 0;
-	rcv_prune(c);
-	return TCP_MIN((unsigned)c->sack.nrcv, max);
+	if (c->sack.nrcv != 0)
+		rcv_prune(c);
+	return TCP_MIN((unsigned)c->sack.nrcv + c->sack.dsack, max);
 }
 
 unsigned tcp__sack_optlen(struct tcp_conn *c)
@@ -103,11 +121,22 @@ unsigned tcp__sack_write(struct tcp_conn *c, uint8_t *p, unsigned room)
 	p[2] = TCP_OPT_SACK;
 	p[3] = (uint8_t)(2 + 8 * n);
 	for (i = 0; i < n; i++) {
-		rte_be32_t l = rte_cpu_to_be_32(c->sack.rcv[i].start);
-		rte_be32_t r = rte_cpu_to_be_32(c->sack.rcv[i].end);
+		/* RFC 2883 §4: the D-SACK block first, then the usual blocks, the first of
+		 * them the one holding the segment that triggered the ACK (so when the
+		 * duplicate lay above RCV.NXT, the block that contains it, §4 rule 2). */
+		const struct tcp_sack_block *b =
+			c->sack.dsack ? (i == 0 ? &c->sack.dsack_blk : &c->sack.rcv[i - 1])
+				      : &c->sack.rcv[i];
+		rte_be32_t l = rte_cpu_to_be_32(b->start);
+		rte_be32_t r = rte_cpu_to_be_32(b->end);
 
 		memcpy(p + 4 + 8 * i, &l, 4);
 		memcpy(p + 8 + 8 * i, &r, 4);
+	}
+	if (c->sack.dsack) {
+		/* Reported once (RFC 2883 §4: each duplicate in at most one D-SACK block). */
+		c->sack.dsack = false;
+		tcp__stat(c->e, TCP_STAT_DSACK_OUT);
 	}
 	return 4 + 8 * n;
 }
@@ -181,6 +210,7 @@ static void dsack(struct tcp_conn *c, uint32_t l, uint32_t r)
 
 	(void)l;
 	(void)r;
+	k->rack.dsack_now = true;
 	tcp__stat(c->e, TCP_STAT_DSACKS);
 	if (k->undo_armed && k->undo_retrans > 0 && --k->undo_retrans == 0) {
 		/* Every retransmission of the episode reached the peer twice: the reduction was
@@ -191,14 +221,40 @@ static void dsack(struct tcp_conn *c, uint32_t l, uint32_t r)
 	}
 }
 
+/* RACK (tcp_rack.c) wants what this ACK delivers for the first time: the unSACKed part of
+ * [@p l, @p r). */
+static void deliv_add(struct tcp_sack_state *k, uint32_t l, uint32_t r)
+{
+	struct tcp_rack *rk = &k->rack;
+	unsigned i;
+
+	for (i = 0; i < k->nsb && SEQ_LT(l, r); i++) {
+		const struct tcp_sack_block *b = &k->sb[i];
+
+		if (SEQ_LEQ(b->end, l))
+			continue;
+		if (SEQ_GEQ(b->start, r))
+			break;
+		if (SEQ_LT(l, b->start) && rk->ndeliv < TCP_RACK_DELIV)
+			rk->deliv[rk->ndeliv++] = (struct tcp_sack_block){l, b->start};
+		l = b->end;
+	}
+	if (SEQ_LT(l, r) && rk->ndeliv < TCP_RACK_DELIV)
+		rk->deliv[rk->ndeliv++] = (struct tcp_sack_block){l, r};
+}
+
 bool tcp__sack_update(struct tcp_conn *c, const struct tcp_seg *s)
 {
 	struct tcp_sack_state *k = &c->sack;
 	uint32_t before, ack = s->ack;
 	unsigned i;
 
+	k->rack.dsack_now = false;
+	k->rack.ndeliv = 0;
 	if (!(c->flags & TCPF_SACK_OK))
 		return false;
+	if (k->rack.on && SEQ_GT(ack, c->snd_una))
+		deliv_add(k, c->snd_una, ack); /* cumulatively acknowledged */
 	sb_trim(k, SEQ_MAX(ack, c->snd_una));
 	sb_recount(k);
 	before = k->sacked;
@@ -216,6 +272,8 @@ bool tcp__sack_update(struct tcp_conn *c, const struct tcp_seg *s)
 		/* Only data we sent and that is not cumulatively acknowledged. */
 		if (SEQ_LEQ(r, ack) || SEQ_GT(r, c->snd_max) || SEQ_LT(l, ack - (1u << 30)))
 			continue;
+		if (k->rack.on)
+			deliv_add(k, SEQ_MAX(l, ack), r);
 		sb_insert(k, SEQ_MAX(l, ack), r);
 	}
 	sb_recount(k);
@@ -252,6 +310,13 @@ bool tcp__sack_is_lost(const struct tcp_conn *c, uint32_t seq)
 }
 
 /* SACKed bytes in [a, b). */
+static uint32_t sacked_in(const struct tcp_sack_state *k, uint32_t a, uint32_t b);
+
+uint32_t tcp__sack_sacked_in(const struct tcp_conn *c, uint32_t a, uint32_t b)
+{
+	return sacked_in(&c->sack, a, b);
+}
+
 static uint32_t sacked_in(const struct tcp_sack_state *k, uint32_t a, uint32_t b)
 {
 	uint32_t n = 0;
@@ -275,11 +340,20 @@ uint32_t tcp__sack_pipe(const struct tcp_conn *c)
 {
 	const struct tcp_sack_state *k = &c->sack;
 	uint32_t una = c->snd_una, max = c->snd_max;
-	uint32_t le = clamp_seq(lost_edge(c), una, max);
-	uint32_t hr = k->recovery ? clamp_seq(k->high_rxt, una, max) : una;
-	uint32_t out = (max - una) - k->sacked;
-	uint32_t lost = (le - una) - sacked_in(k, una, le);
-	uint32_t rexmit = (hr - una) - sacked_in(k, una, hr);
+	uint32_t le, hr, out, lost, rexmit;
+
+	if (k->rack.on) {
+		/* RACK: a lost octet leaves the pipe until it is sent again (its record is then
+		 * no longer marked lost). */
+		out = (max - una) - k->sacked;
+		lost = tcp__rack_lost_bytes(c);
+		return out > lost ? out - lost : 0;
+	}
+	le = clamp_seq(lost_edge(c), una, max);
+	hr = k->recovery ? clamp_seq(k->high_rxt, una, max) : una;
+	out = (max - una) - k->sacked;
+	lost = (le - una) - sacked_in(k, una, le);
+	rexmit = (hr - una) - sacked_in(k, una, hr);
 
 	/* SetPipe(): each unSACKed octet counts once unless lost, once more if retransmitted. */
 	return out - lost + rexmit;
@@ -317,6 +391,13 @@ static bool next_seg(struct tcp_conn *c, bool rescue, uint32_t *seq, uint32_t *l
 	const struct tcp_sack_state *k = &c->sack;
 	uint32_t h, end, mss = seg_room(c);
 
+	if (k->rack.on) {
+		/* RACK: what it marked lost, lowest first; no rescue (TLP does that job). */
+		if (rescue || !tcp__rack_next_lost(c, seq, len))
+			return false;
+		*len = TCP_MIN(*len, mss);
+		return true;
+	}
 	if (k->nsb == 0)
 		return false;
 	h = first_hole(c, SEQ_MAX(k->high_rxt, c->snd_una), &end);
@@ -331,8 +412,18 @@ static bool next_seg(struct tcp_conn *c, bool rescue, uint32_t *seq, uint32_t *l
 	return true;
 }
 
+/* The episode's first retransmission: remember its time for Eifel (RFC 3522). */
+static void undo_stamp(struct tcp_conn *c, uint32_t seq)
+{
+	if (c->sack.undo_ts || !(c->flags & TCPF_TS_OK))
+		return;
+	c->sack.undo_ts = true;
+	c->sack.undo_seq = seq;
+	c->sack.undo_tsval = tcp__ts_now(c->e);
+}
+
 /* Retransmit [seq, seq + len): data from the send buffer, and our FIN if it lies there. */
-static void rexmit(struct tcp_conn *c, uint32_t seq, uint32_t len)
+static bool rexmit(struct tcp_conn *c, uint32_t seq, uint32_t len)
 {
 	uint32_t data_end = c->snd_buf_seq + c->sbuf_len, dlen;
 	uint32_t room = c->snd_mss - tcp__sack_optlen(c);
@@ -351,15 +442,24 @@ static void rexmit(struct tcp_conn *c, uint32_t seq, uint32_t len)
 	if (SEQ_GT(seq + dlen, data_end))
 		dlen = SEQ_GT(data_end, seq) ? data_end - seq : 0;
 	if (SEQ_LT(seq, c->snd_buf_seq))
-		return; /* the SYN: never through here */
+		return false; /* the SYN: never through here */
+	if (dlen == 0 && !fin)
+		return false;
+	undo_stamp(c, seq);
 	if (tcp__rexmit(c, seq, dlen, fin) < 0)
-		return;
+		return false;
 	c->sack.high_rxt = seq + len;
 	c->sack.undo_retrans++;
 	c->total_retrans++;
 	tcp__stat(c->e, TCP_STAT_RETRANS);
 	if (!dp_timer_armed(&c->t_rexmt))
 		tcp__rexmt_arm(c);
+	return true;
+}
+
+bool tcp__sack_rexmit(struct tcp_conn *c, uint32_t seq, uint32_t len)
+{
+	return rexmit(c, seq, len);
 }
 
 static bool room_for_one(const struct tcp_conn *c)
@@ -376,12 +476,14 @@ static void sack_send(struct tcp_conn *c)
 	unsigned guard;
 
 	for (guard = 0; guard < 1024 && room_for_one(c) && next_seg(c, false, &seq, &len); guard++)
-		rexmit(c, seq, len); /* rule 1 */
+		if (!rexmit(c, seq, len)) /* rule 1 */
+			break;
 	tcp__output(c);		     /* rule 2: new data, bounded by tcp__sack_usable() */
 	if (tcp__sbuf_unsent(c) > 0 && c->snd_wnd > c->snd_max - c->snd_una)
 		return; /* new data is waiting for cwnd, not for us */
 	for (guard = 0; guard < 1024 && room_for_one(c) && next_seg(c, true, &seq, &len); guard++)
-		rexmit(c, seq, len); /* rule 3 */
+		if (!rexmit(c, seq, len)) /* rule 3 */
+			break;
 }
 
 uint32_t tcp__sack_usable(const struct tcp_conn *c, uint32_t usable)
@@ -435,6 +537,11 @@ static void episode_start(struct tcp_conn *c)
 {
 	c->sack.undo_armed = true;
 	c->sack.undo_retrans = 0;
+	c->sack.undo_ts = false;
+	/* A probe retransmission still out will be D-SACKed too if it was not needed: count it,
+	 * or that D-SACK would undo a reduction for a real loss (Linux's fix of the same). */
+	if (c->sack.rack.tlp_on && c->sack.rack.tlp_retrans)
+		c->sack.undo_retrans++;
 }
 
 /* RFC 5681 §3.2 steps 2-4 with RFC 6582's recovery point (no SACK). */
@@ -452,6 +559,7 @@ static void newreno_fast_retransmit(struct tcp_conn *c)
 	tcp__stat(c->e, TCP_STAT_RETRANS);
 	c->total_retrans++;
 	c->sack.undo_retrans++;
+	undo_stamp(c, c->snd_una);
 	tcp__output(c);
 	c->snd_nxt = SEQ_MAX(save, c->snd_nxt);
 	c->cwnd = c->ssthresh + TCP_DUPTHRESH * c->snd_mss;
@@ -479,8 +587,58 @@ static void sack_enter(struct tcp_conn *c)
 	sack_send(c); /* (4.4) */
 }
 
+/* Fast recovery started by RACK: RFC 6675 §5 step (4) with what RACK marked lost. */
+static void rack_enter(struct tcp_conn *c)
+{
+	uint32_t seq, len;
+
+	tcp__cc_enter_recovery(c);
+	c->recover = c->snd_max;
+	c->in_recovery = true;
+	c->sack.recovery = true;
+	c->rtt_timing = false;
+	c->cwnd = c->ssthresh;
+	c->sack.high_rxt = c->snd_una;
+	tcp__stat(c->e, TCP_STAT_FAST_RETRANS);
+	tcp__stat(c->e, TCP_STAT_SACK_RECOVERIES);
+	if (dp_timer_armed(&c->t_rack) && c->sack.rack.timer_pto)
+		dp_timer_cancel(c->e->w, &c->t_rack); /* no probe during recovery (§7.2) */
+	/* The first lost segment whatever pipe says (4.3), then as cwnd - pipe allows. */
+	if (tcp__rack_next_lost(c, &seq, &len))
+		(void)rexmit(c, seq, TCP_MIN(len, seg_room(c)));
+	sack_send(c);
+}
+
+void tcp__recovery_rack(struct tcp_conn *c, bool dupack)
+{
+	bool lost = tcp__rack_detect(c);
+
+	if (c->in_recovery) {
+		if (c->sack.recovery)
+			sack_send(c);
+		return;
+	}
+	/* RFC 6675 §5.1: no new recovery before RecoveryPoint (after a timeout either). */
+	if (SEQ_LT(c->snd_una, c->recover))
+		return;
+	if (lost) {
+		episode_start(c);
+		rack_enter(c);
+	} else if (dupack) {
+		/* RFC 6675 §5 (3) / RFC 3042 Limited Transmit, as cwnd - pipe allows. */
+		c->sack.limited = true;
+		tcp__output(c);
+		c->sack.limited = false;
+	}
+}
+
 void tcp__recovery_dupack(struct tcp_conn *c)
 {
+	if (c->sack.rack.on) {
+		c->dupacks++;
+		tcp__recovery_rack(c, true);
+		return;
+	}
 	if (c->in_recovery) {
 		if (c->sack.recovery) {
 			sack_send(c);
@@ -516,6 +674,8 @@ void tcp__recovery_ack(struct tcp_conn *c, uint32_t acked)
 	c->dupacks = 0;
 	if (!c->in_recovery) {
 		tcp__cc_ack(c, acked);
+		if (c->sack.rack.on)
+			tcp__recovery_rack(c, false);
 		return;
 	}
 	if (SEQ_GEQ(c->snd_una, c->recover)) {
@@ -523,6 +683,16 @@ void tcp__recovery_ack(struct tcp_conn *c, uint32_t acked)
 		c->in_recovery = false;
 		c->sack.recovery = false;
 		tcp__cc_exit_recovery(c);
+		if (c->sack.rack.on) {
+			tcp__rack_recovery_done(c);
+			tcp__recovery_rack(c, false); /* losses after RecoveryPoint */
+		}
+		return;
+	}
+	if (c->sack.rack.on) {
+		/* RACK needs no inference from partial ACKs: time tells what is lost, lost
+		 * retransmissions included. */
+		tcp__recovery_rack(c, false);
 		return;
 	}
 	if (c->sack.recovery) {
@@ -564,6 +734,7 @@ void tcp__recovery_rto(struct tcp_conn *c)
 	if (c->retries <= 1) {
 		episode_start(c);
 		c->sack.undo_retrans = 1; /* the timeout retransmission itself */
+		undo_stamp(c, c->snd_una);
 	} else {
 		c->sack.undo_armed = false; /* repeated timeouts: the path is really broken */
 	}
@@ -576,4 +747,45 @@ void tcp__recovery_rto(struct tcp_conn *c)
 	/* RFC 2018 §8: the receiver may have reneged; forget what it SACKed. */
 	sb_clear(&c->sack);
 	c->sack.high_rxt = c->snd_una;
+	tcp__rack_rto(c);
+}
+
+void tcp__sack_ack_done(struct tcp_conn *c, const struct tcp_seg *s)
+{
+	struct tcp_sack_state *k = &c->sack;
+
+	/* Eifel detection (RFC 3522): the ACK that covers the episode's first retransmission
+	 * echoes a timestamp older than that retransmission, so the original got there first
+	 * (RFC 7323 §4.3: a hole is answered with the TSval of the segment that filled it). No
+	 * D-SACK needed: the response is RFC 4015's, back to where we were. */
+	if (!k->undo_ts || !SEQ_GT(s->ack, k->undo_seq))
+		return;
+	k->undo_ts = false; /* only the first ACK that covers it tells */
+	if (!k->undo_armed || !(c->flags & TCPF_TS_OK) || !s->opt.ts_ok || s->opt.tsecr == 0 ||
+	    !SEQ_LT(s->opt.tsecr, k->undo_tsval))
+		return;
+	k->undo_armed = false;
+	tcp__stat(c->e, TCP_STAT_SPURIOUS_UNDO_TS);
+	tcp__cc_undo(c);
+	if (k->rack.on) {
+		/* What looked lost was only late: widen the window as a D-SACK would, and to
+		 * what this original needed (sent at TSval tsecr; the TS clock counts ms). */
+		uint32_t ago_ms = tcp__ts_now(c->e) - s->opt.tsecr;
+
+		tcp__rack_spurious(c);
+		if (ago_ms < 60000u && ago_ms * 1000u > k->rack.rtt_us)
+			tcp__rack_late(c, ago_ms * 1000u - k->rack.rtt_us);
+	}
+	if (c->in_recovery) {
+		unsigned i;
+
+		c->in_recovery = false;
+		k->recovery = false;
+		for (i = 0; i < k->rack.nseg; i++)
+			k->rack.seg[i].tf &= ~(uint64_t)TCP_RACK_LOST;
+	}
+	/* A timeout's go-back-N stops: what was sent is not sent again. */
+	if (SEQ_LT(c->snd_nxt, c->snd_max) && SEQ_GEQ(c->snd_nxt, c->snd_una))
+		c->snd_nxt = c->snd_max;
+	c->recover = c->snd_una;
 }

@@ -26,6 +26,7 @@ void tcp__timers_init(struct tcp_conn *c)
 	dp_timer_init(&c->t_delack, delack_fire);
 	dp_timer_init(&c->t_keep, keep_fire);
 	dp_timer_init(&c->t_close, close_fire);
+	dp_timer_init(&c->t_rack, tcp__rack_timer_fire);
 }
 
 void tcp__timers_cancel(struct tcp_conn *c)
@@ -36,6 +37,7 @@ void tcp__timers_cancel(struct tcp_conn *c)
 	dp_timer_cancel(w, &c->t_delack);
 	dp_timer_cancel(w, &c->t_keep);
 	dp_timer_cancel(w, &c->t_close);
+	dp_timer_cancel(w, &c->t_rack);
 	c->flags &= ~(TCPF_PERSIST | TCPF_DELACK);
 }
 
@@ -43,6 +45,7 @@ void tcp__rexmt_arm(struct tcp_conn *c)
 {
 	c->flags &= ~TCPF_PERSIST;
 	dp_timer_arm(c->e->w, &c->t_rexmt, c->e->w->now_ns + (uint64_t)c->rto_us * US);
+	tcp__tlp_arm(c); /* RFC 8985 §7.2: the probe goes before it (tcp_rack.c) */
 }
 
 void tcp__persist_arm(struct tcp_conn *c)
@@ -87,6 +90,7 @@ void tcp__tw_arm(struct tcp_conn *c)
 	dp_timer_cancel(c->e->w, &c->t_rexmt);
 	dp_timer_cancel(c->e->w, &c->t_keep);
 	dp_timer_cancel(c->e->w, &c->t_delack);
+	dp_timer_cancel(c->e->w, &c->t_rack);
 	c->flags &= ~(TCPF_PERSIST | TCPF_DELACK);
 	tcp__close_timer_arm(c, 2 * msl);
 }

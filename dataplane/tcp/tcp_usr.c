@@ -155,7 +155,7 @@ static int take_error(struct tcp_conn *c)
 ssize_t tcp_send(struct tcp_conn *c, const struct iovec *iov, int iovcnt, int flags)
 {
 	size_t total = 0, copied = 0;
-	uint32_t space;
+	uint32_t space, limit;
 	int i;
 
 	if (c->so_error)
@@ -184,15 +184,16 @@ ssize_t tcp_send(struct tcp_conn *c, const struct iovec *iov, int iovcnt, int fl
 		total += iov[i].iov_len;
 	if (total == 0)
 		return 0;
-	if (c->sbuf == NULL) {
-		c->sbuf = malloc(c->sbuf_size);
-		if (c->sbuf == NULL)
-			return -ENOMEM;
-		c->sbuf_head = 0;
-	}
-	space = c->sbuf_size - c->sbuf_len;
+	tcp__snd_expand(c);
+	limit = tcp__snd_limit(c);
+	space = limit > c->sbuf_len ? limit - c->sbuf_len : 0;
 	if (space == 0)
 		return -EAGAIN;
+	if (total > space)
+		total = space;
+	if (tcp__sbuf_reserve(c, c->sbuf_len + (uint32_t)total) < 0)
+		return -ENOMEM;
+	space = TCP_MIN(space, c->sbuf_size - c->sbuf_len);
 	for (i = 0; i < iovcnt && space > 0; i++) {
 		const uint8_t *p = iov[i].iov_base;
 		size_t left = TCP_MIN(iov[i].iov_len, (size_t)space);
@@ -563,8 +564,10 @@ uint32_t tcp_poll_events(const struct tcp_conn *c)
 		if (c->rq_bytes > 0)
 			mask |= EPOLLIN;
 		if (!(c->shut & TCP_SND_SHUT)) {
-			uint32_t free_b = c->sbuf_size - c->sbuf_len;
+			uint32_t limit = tcp__snd_limit(c);
+			uint32_t free_b = limit > c->sbuf_len ? limit - c->sbuf_len : 0;
 
+			/* Writable when a third of the (autotuned) limit is free. */
 			if (free_b >= c->sbuf_len / 2 && free_b > 0)
 				mask |= EPOLLOUT;
 		} else {
@@ -628,29 +631,6 @@ static void set_flag(struct tcp_conn *c, uint32_t f, int on)
 		c->flags &= ~f;
 }
 
-static int resize_sbuf(struct tcp_conn *c, uint32_t size)
-{
-	uint8_t *nb;
-	uint32_t i;
-
-	if (size < c->sbuf_len)
-		size = c->sbuf_len;
-	if (c->sbuf == NULL) {
-		c->sbuf_size = size;
-		return 0;
-	}
-	nb = malloc(size);
-	if (nb == NULL)
-		return -ENOMEM;
-	for (i = 0; i < c->sbuf_len; i++)
-		nb[i] = c->sbuf[(c->sbuf_head + i) % c->sbuf_size];
-	free(c->sbuf);
-	c->sbuf = nb;
-	c->sbuf_head = 0;
-	c->sbuf_size = size;
-	return 0;
-}
-
 int tcp_setsockopt(struct tcp_conn *c, int level, int name, const void *val, socklen_t len)
 {
 	int v, rc;
@@ -705,8 +685,12 @@ int tcp_setsockopt(struct tcp_conn *c, int level, int name, const void *val, soc
 		case SO_SNDBUF:
 			if (v < 0)
 				return -EINVAL;
-			return resize_sbuf(c, TCP_MIN(TCP_MAX((uint32_t)v, TCP_BUF_MIN),
-						      TCP_BUF_MAX));
+			/* The limit is this value from now on, not autotuned (Linux's
+			 * SOCK_SNDBUF_LOCK; Linux doubles it, zpath does not). Bytes already queued
+			 * stay; the ring follows the limit as the application writes. */
+			c->sndbuf_max = TCP_MIN(TCP_MAX((uint32_t)v, TCP_BUF_MIN), TCP_BUF_MAX);
+			c->flags |= TCPF_SNDBUF_LOCK;
+			return 0;
 		default:
 			return -ENOPROTOOPT;
 		}
@@ -792,6 +776,8 @@ static void fill_info(const struct tcp_conn *c, struct zp_tcp_info *ti)
 	ti->bytes_acked = c->bytes_acked;
 	ti->bytes_received = c->bytes_in;
 	ti->snd_queue = c->sbuf_len;
+	ti->snd_buf = tcp__snd_limit(c);
+	ti->snd_mem = c->sbuf != NULL ? c->sbuf_size : 0;
 	ti->rcv_queue = c->rq_bytes;
 	snprintf(ti->congestion, sizeof(ti->congestion), "%s", tcp__cc_name(c));
 }
@@ -840,7 +826,7 @@ int tcp_getsockopt(struct tcp_conn *c, int level, int name, void *val, socklen_t
 		case SO_RCVBUF:
 			return put_int(val, len, (int)c->rcvbuf);
 		case SO_SNDBUF:
-			return put_int(val, len, (int)c->sbuf_size);
+			return put_int(val, len, (int)c->sndbuf_max); /* the cap, as SO_RCVBUF */
 		case SO_TYPE:
 			return put_int(val, len, SOCK_STREAM);
 		case SO_ACCEPTCONN:

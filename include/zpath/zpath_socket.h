@@ -78,6 +78,10 @@ int zp_getpeername(int fd, struct sockaddr *addr, socklen_t *len);
  * IPPROTO_TCP: TCP_NODELAY, TCP_MAXSEG, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT,
  * TCP_USER_TIMEOUT, TCP_CONGESTION, ZP_TCP_INFO (get only, struct zp_tcp_info).
  * ENOPROTOOPT, EINVAL (bad length or value, e.g. l_linger < 0), EBADF.
+ * Buffers: the send buffer is autotuned (2 x cwnd) up to SO_SNDBUF unless the application
+ * sets SO_SNDBUF, which then is the limit (not doubled as Linux does); the offered window is
+ * autotuned up to SO_RCVBUF. getsockopt returns the cap (the value set, or the default);
+ * the current limits are in ZP_TCP_INFO (snd_buf, rcv_wnd).
  */
 int zp_setsockopt(int fd, int level, int name, const void *val, socklen_t len);
 int zp_getsockopt(int fd, int level, int name, void *val, socklen_t *len);
@@ -124,6 +128,8 @@ struct zp_tcp_info {
 	uint32_t snd_queue;     /**< bytes queued, not yet acked */
 	uint32_t rcv_queue;     /**< bytes received, not yet read */
 	char congestion[16];    /**< congestion control name */
+	uint32_t snd_buf;       /**< send-buffer limit now (autotuned up to SO_SNDBUF), bytes */
+	uint32_t snd_mem;       /**< bytes of send buffer allocated */
 };
 
 /* ---- epoll ------------------------------------------------------------------------------ */

@@ -64,6 +64,7 @@ static void test_config_full_file_sets_every_value(void **state)
 				   "tcp_msl_ms = 1000\n"
 				   "tcp_fin_timeout_ms = 2000\n"
 				   "tcp_rfc1337 = off\n"
+				   "tcp_sndbuf = 1048576\n"
 				   "instance = edge-1\n"
 				   "\n"
 				   "[port0]\n"
@@ -90,6 +91,7 @@ static void test_config_full_file_sets_every_value(void **state)
 	assert_int_equal(c.tun.tcp_msl_ms, 1000);
 	assert_int_equal(c.tun.tcp_fin_timeout_ms, 2000);
 	assert_true(c.tun.tcp_rfc1337_off);
+	assert_int_equal(c.tun.tcp_sndbuf, 1048576);
 	assert_string_equal(c.instance, "edge-1");
 
 	assert_int_equal(c.nb_ports, 2);
@@ -274,7 +276,7 @@ static void test_config_unknown_key_is_rejected(void **state)
 	expect_error("[stack]\nworker = 2\n" PORT0,
 		     "t.ini:2: [stack] worker: unknown key (known: workers, mbufs, mbuf_cache, "
 		     "arp_timeout_ms, arp_retry_ms, arp_retries, arp_pending, tcp_msl_ms, "
-		     "tcp_fin_timeout_ms, tcp_rfc1337, instance, tcp_cc)");
+		     "tcp_fin_timeout_ms, tcp_rfc1337, instance, tcp_cc, tcp_sndbuf, tcp_recovery)");
 	expect_error(PORT0 "speed = 10G\n",
 		     "t.ini:4: [port0] speed: unknown key (known: device, vdev, address, gateway, "
 		     "mtu, fault_rx, fault_tx, fault_seed)");
@@ -334,6 +336,22 @@ static void test_config_gateways_must_be_on_link(void **state)
 	expect_error(PORT0 "[routes]\n10.1.2.0/16 = 10.0.0.1\n",
 		     "t.ini:5: [routes] 10.1.2.0/16: \"10.1.2.0/16\" has host bits set (did you "
 		     "mean 10.1.0.0/16?)");
+}
+
+static void test_config_tcp_recovery_chooses_rack_or_rfc6675(void **state)
+{
+	struct ctl_config c;
+
+	(void)state;
+	assert_int_equal(parse(&c, "[stack]\n" PORT0), 0);
+	assert_false(c.tun.tcp_rack_off); /* RACK-TLP by default */
+	assert_int_equal(parse(&c, "[stack]\ntcp_recovery = rfc6675\n" PORT0), 0);
+	assert_true(c.tun.tcp_rack_off);
+	assert_int_equal(ctl_config_override(&c, "stack.tcp_recovery=rack", err, sizeof(err)), 0);
+	assert_false(c.tun.tcp_rack_off);
+	expect_error("[stack]\ntcp_recovery = fack\n" PORT0,
+		     "t.ini:2: [stack] tcp_recovery: \"fack\" is not a loss detection (known: rack, "
+		     "rfc6675)");
 }
 
 static void test_config_bad_bool_is_rejected(void **state)
@@ -428,7 +446,7 @@ static void test_config_override_errors_name_the_argument(void **state)
 			    "-s stack.mtu=1500: [stack] mtu: unknown key (known: workers, "
 			    "mbufs, mbuf_cache, arp_timeout_ms, arp_retry_ms, arp_retries, "
 			    "arp_pending, tcp_msl_ms, tcp_fin_timeout_ms, tcp_rfc1337, instance, "
-			    "tcp_cc)");
+			    "tcp_cc, tcp_sndbuf, tcp_recovery)");
 	assert_int_equal(ctl_config_override(&c, "nic.mtu=1500", err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "-s nic.mtu=1500: [nic] mtu: unknown section (expected [stack], "
 				 "[port0]..[port7] or [routes])");
@@ -508,6 +526,7 @@ int main(void)
 		cmocka_unit_test(test_config_syntax_errors_give_their_line),
 		cmocka_unit_test(test_config_overrides_replace_file_values),
 		cmocka_unit_test(test_config_override_errors_name_the_argument),
+		cmocka_unit_test(test_config_tcp_recovery_chooses_rack_or_rfc6675),
 		cmocka_unit_test(test_config_empty_value_unsets_device_vdev_gateway),
 		cmocka_unit_test(test_config_two_ports_cannot_share_device_or_address),
 	};

@@ -499,6 +499,14 @@ static void test_sockopt_defaults_at_accept_follow_the_current_rule(void **state
 	assert_int_equal(zp_listen(l, 4), 0);
 	assert_int_equal(sockopt_int(l, IPPROTO_TCP, TCP_NODELAY), 1);
 	assert_int_equal(sockopt_int(l, SOL_SOCKET, SO_SNDBUF), 65536);
+	{
+		/* A rule's SO_SNDBUF is the cap of send autotuning, not a pinned size. */
+		struct zp_tcp_info ti;
+		socklen_t tl = sizeof(ti);
+
+		assert_int_equal(zp_getsockopt(l, IPPROTO_TCP, ZP_TCP_INFO, &ti, &tl), 0);
+		assert_int_equal(ti.snd_buf, TCP_SNDBUF_INIT);
+	}
 
 	/* The rule changes while the listener exists: nodelay off, keepalive, linger, buffers. */
 	memset(&rule, 0, sizeof(rule));

@@ -10,6 +10,7 @@
 #include "tcp/tcp_sack.h"
 
 #define MSS 1000u
+#define USEC 1000ull
 
 static uint32_t snd_base(void)
 {
@@ -72,6 +73,9 @@ static struct raw_opts peek_opts(void)
 	return r;
 }
 
+/* The SYN,ACK comes this long after the SYN (0: at once). */
+static uint64_t syn_rtt;
+
 /* Client; the peer's SYN,ACK has MSS 1000, SACK-permitted when @p sack, timestamps when
  * @p ts (and then the peer keeps sending them). */
 static int client_ts(bool sack, bool ts)
@@ -81,9 +85,11 @@ static int client_ts(bool sack, bool ts)
 	unsigned optlen = sack ? 8 : 4;
 	struct zpt_seg s;
 	struct raw_opts r;
-	int fd = zp_socket(AF_INET, SOCK_STREAM, 0);
+	int fd = zp_socket(AF_INET, SOCK_STREAM, 0), sb = 256 * 1024;
 
 	assert_true(fd >= 0);
+	/* A fixed send buffer: the tests queue more than the autotuned first limit (2 x IW). */
+	assert_int_equal(zp_setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sb, sizeof(sb)), 0);
 	sin.sin_addr.s_addr = T->peer;
 	sin.sin_port = rte_cpu_to_be_16(T->pport);
 	assert_int_equal(zp_connect(fd, (struct sockaddr *)&sin, sizeof(sin)), -1);
@@ -104,6 +110,8 @@ static int client_ts(bool sack, bool ts)
 		T->peer_ts = true;
 		T->peer_tsval = 1;
 	}
+	if (syn_rtt != 0)
+		zpt_tcp_advance(T, syn_rtt);
 	zpt_tcp_inject_full(T, T->peer_nxt, T->our_iss + 1, F_SYN | F_ACK, T->peer_win, opts,
 			    optlen, NULL, 0);
 	T->peer_nxt++;
@@ -114,6 +122,30 @@ static int client_ts(bool sack, bool ts)
 static int client(bool sack)
 {
 	return client_ts(sack, false);
+}
+
+/* [stack] tcp_recovery = rfc6675: DupThresh instead of RACK-TLP (the tests of RFC 6675's own
+ * rules run with it; the default, RACK, has its tests in the RACK section). */
+static void rfc6675_mode(void)
+{
+	T->env->stack.tun.tcp_rack_off = true;
+}
+
+/* A connection whose SRTT starts at 10 ms (the handshake's RTT): probe timeouts (2*SRTT) do
+ * not fire inside the 10 ms round trips of the RACK tests. */
+static int client_10ms(bool ts)
+{
+	int fd;
+
+	syn_rtt = 10 * MSEC;
+	fd = client_ts(true, ts);
+	syn_rtt = 0;
+	return fd;
+}
+
+static struct tcp_conn *conn0(void)
+{
+	return TAILQ_FIRST(&tcp__engine(T->w)->conns);
 }
 
 /* The peer ACKs @p ack with SACK blocks (start, end offsets from snd_base, in bytes). */
@@ -254,9 +286,10 @@ static void test_sack_blocks_describe_holes_most_recent_first(void **state)
 	/* A segment joining two blocks: the merged block comes first. */
 	zpt_tcp_inject(T, base + 200, snd_base(), F_ACK, d, 100);
 	expect_blocks(base, 2, (const uint32_t[][2]){{100, 400}, {500, 600}});
-	/* An old block repeated is reported first again. */
+	/* An old block repeated is reported first again, after the D-SACK block of the
+	 * repeated bytes (RFC 2883 §4.1.3 rule 2: the block containing the duplicate second). */
 	zpt_tcp_inject(T, base + 500, snd_base(), F_ACK, d, 50);
-	expect_blocks(base, 2, (const uint32_t[][2]){{500, 600}, {100, 400}});
+	expect_blocks(base, 3, (const uint32_t[][2]){{500, 550}, {500, 600}, {100, 400}});
 	/* The hole at the start fills: the cumulative ACK covers the first block. */
 	zpt_tcp_inject(T, base, snd_base(), F_ACK, d, 100);
 	{
@@ -334,6 +367,7 @@ static void test_one_loss_is_retransmitted_once_without_rto(void **state)
 	int fd;
 
 	(void)state;
+	rfc6675_mode();
 	fd = client(true);
 	first_flight(fd);
 	/* Segment 0 is lost; 1..9 arrive, each SACKed as it comes. */
@@ -467,6 +501,7 @@ static void test_pipe_and_islost_follow_rfc6675(void **state)
 	int fd;
 
 	(void)state;
+	rfc6675_mode();
 	fd = client(true);
 	first_flight(fd);
 	c = TAILQ_FIRST(&tcp__engine(T->w)->conns);
@@ -497,6 +532,13 @@ static void test_after_rto_sacked_data_is_not_resent(void **state)
 	fd = client(true);
 	first_flight(fd);
 	zpt_tcp_advance(T, (uint64_t)info(fd).rto_us * 1000 + 10 * MSEC);
+	/* The tail loss probe goes first (new data, segment 10) and restarts the RTO; then the
+	 * timeout resends 0. */
+	s = expect_seg(F_ACK);
+	assert_int_equal(s.seq, snd_base() + 10 * MSS);
+	assert_int_equal(zpt_tcp_stat(T, "tlp_sent"), 1);
+	zpt_tcp_advance(T, (uint64_t)info(fd).rto_us * 1000 + 10 * MSEC);
+	assert_int_equal(zpt_tcp_stat(T, "rto_expired"), 1);
 	s = expect_seg(F_ACK);
 	assert_int_equal(s.seq, snd_base());
 	expect_none();
@@ -506,7 +548,9 @@ static void test_after_rto_sacked_data_is_not_resent(void **state)
 	assert_int_equal(s.seq, snd_base() + MSS);
 	expect_none(); /* cwnd 2: segment 1 only, 2..9 are skipped */
 	sack_ack(snd_base() + 10 * MSS, 0, NULL);
-	s = expect_seg(F_ACK); /* new data, not 2..9 again */
+	/* Not 2..9 again; the probe's segment 10 is, as everything sent before the timeout that
+	 * the peer did not report. */
+	s = expect_seg(F_ACK);
 	assert_int_equal(s.seq, snd_base() + 10 * MSS);
 	zpt_tcp_drain(T);
 	zp_close(fd);
@@ -531,6 +575,380 @@ static void test_retransmission_leaves_room_for_our_sack_blocks(void **state)
 	assert_int_equal(s.len, MSS - 12); /* never beyond the MTU */
 	while (zpt_tcp_pop(T, &s))
 		assert_true(s.len <= MSS - 12);
+	zp_close(fd);
+}
+
+
+/* ---- RACK-TLP (RFC 8985) and undo ------------------------------------------------------------ */
+
+/* Segment size of the RACK tests: the MSS less the TS option when timestamps are on. */
+static uint32_t SEG = MSS;
+
+/* The peer's ACK with its TS option (echoing @p tsecr) when timestamps are on, and SACK blocks
+ * (offsets from snd_base). */
+static void ack_ts(uint32_t ack, uint32_t tsecr, unsigned n, const uint32_t (*blk)[2])
+{
+	uint8_t o[40];
+	unsigned len = 0, i;
+
+	if (T->peer_ts) {
+		uint32_t v = rte_cpu_to_be_32(T->peer_tsval), e = rte_cpu_to_be_32(tsecr);
+
+		o[0] = 1;
+		o[1] = 1;
+		o[2] = 8;
+		o[3] = 10;
+		memcpy(o + 4, &v, 4);
+		memcpy(o + 8, &e, 4);
+		len = 12;
+	}
+	if (n > 0) {
+		o[len] = 1;
+		o[len + 1] = 1;
+		o[len + 2] = 5;
+		o[len + 3] = (uint8_t)(2 + 8 * n);
+		for (i = 0; i < n; i++) {
+			uint32_t l = rte_cpu_to_be_32(snd_base() + blk[i][0]);
+			uint32_t r = rte_cpu_to_be_32(snd_base() + blk[i][1]);
+
+			memcpy(o + len + 4 + 8 * i, &l, 4);
+			memcpy(o + len + 8 + 8 * i, &r, 4);
+		}
+		len += 4 + 8 * n;
+	}
+	zpt_tcp_inject_full(T, T->peer_nxt, snd_base() + ack, F_ACK, T->peer_win, o, len, NULL, 0);
+}
+
+/* Ten segments out and acknowledged one @p rtt later (RACK's min_RTT becomes @p rtt), then
+ * the next ten (segments 10..19) leave; returns the TSval they carry. */
+static uint32_t warm_then_flight(int fd, uint64_t rtt)
+{
+	static uint8_t data[10 * MSS];
+	struct zpt_seg s;
+	uint32_t tsval = 0;
+	unsigned n = 0;
+
+	SEG = conn0()->snd_mss;
+	assert_int_equal(zp_send(fd, data, 10 * SEG, 0), (ssize_t)(10 * SEG));
+	while (zpt_tcp_pop(T, &s)) {
+		tsval = s.tsval;
+		n++;
+	}
+	assert_int_equal(n, 10);
+	zpt_tcp_advance(T, rtt);
+	ack_ts(10 * SEG, tsval, 0, NULL);
+	assert_int_equal(zp_send(fd, data, 10 * SEG, 0), (ssize_t)(10 * SEG));
+	for (n = 0; zpt_tcp_pop(T, &s); n++) {
+		assert_int_equal(s.seq, snd_base() + (10 + n) * SEG);
+		tsval = s.tsval;
+	}
+	assert_int_equal(n, 10);
+	if (conn0()->sack.rack.on)
+		assert_int_equal(conn0()->sack.rack.min_rtt_us, rtt / 1000);
+	return tsval;
+}
+
+/* The same reordering under RACK (default) and DupThresh: segment 10 arrives after 11, then
+ * segment 12 after 13..15 (three segments SACKed above it). */
+static void reorder_script(void)
+{
+	uint32_t rx[16];
+	unsigned nnew;
+
+	zpt_tcp_advance(T, 10 * MSEC);
+	sack_ack(snd_base() + 10 * SEG, 1, (const uint32_t[][2]){{11 * SEG, 12 * SEG}});
+	assert_int_equal(collect(snd_base() + 20 * SEG, rx, 16, &nnew), 0);
+	sack_ack(snd_base() + 12 * SEG, 0, NULL); /* 10 was only late */
+	sack_ack(snd_base() + 12 * SEG, 1, (const uint32_t[][2]){{13 * SEG, 16 * SEG}});
+	(void)collect(snd_base() + 20 * SEG, rx, 16, &nnew);
+	sack_ack(snd_base() + 20 * SEG, 0, NULL); /* 12 was late too, 16..19 follow */
+	zpt_tcp_advance(T, 100 * MSEC);
+	zpt_tcp_drain(T);
+}
+
+static void test_rack_reordering_within_reo_wnd_is_not_retransmitted(void **state)
+{
+	int fd;
+
+	(void)state;
+	fd = client_10ms(false);
+	(void)warm_then_flight(fd, 10 * MSEC);
+	assert_true(conn0()->sack.rack.on);
+	reorder_script();
+	/* 10 arriving after 11 is reordering (RFC 8985 §6.2 step 3): from then on, three
+	 * SACKed segments above a hole are not a loss until min_RTT/4 has passed. */
+	assert_true(conn0()->sack.rack.reord_seen);
+	assert_int_equal(zpt_tcp_stat(T, "retrans_segs"), 0);
+	assert_int_equal(zpt_tcp_stat(T, "sack_recoveries"), 0);
+	assert_int_equal(info(fd).snd_ssthresh, UINT32_MAX); /* cwnd never reduced */
+	zp_close(fd);
+}
+
+static void test_rfc6675_mode_retransmits_the_same_reordering(void **state)
+{
+	int fd;
+
+	(void)state;
+	rfc6675_mode();
+	fd = client_10ms(false);
+	(void)warm_then_flight(fd, 10 * MSEC);
+	assert_false(conn0()->sack.rack.on);
+	reorder_script();
+	/* DupThresh: three SACKed segments make 12 lost, spuriously. */
+	assert_int_equal(zpt_tcp_stat(T, "retrans_segs"), 1);
+	assert_int_equal(zpt_tcp_stat(T, "sack_recoveries"), 1);
+	zp_close(fd);
+}
+
+static void test_rack_marks_loss_after_rtt_plus_reo_wnd(void **state)
+{
+	uint32_t rx[16], reo;
+	unsigned nnew;
+	struct tcp_conn *c;
+	int fd;
+
+	(void)state;
+	fd = client_10ms(false);
+	(void)warm_then_flight(fd, 10 * MSEC);
+	c = conn0();
+	zpt_tcp_advance(T, 10 * MSEC);
+	/* One segment SACKed above 10: DupThresh would wait for two more, RACK waits for
+	 * RACK.rtt + reo_wnd after 10 was sent, i.e. reo_wnd from now. */
+	sack_ack(snd_base() + 10 * SEG, 1, (const uint32_t[][2]){{11 * SEG, 12 * SEG}});
+	reo = tcp__rack_reo_wnd_us(c);
+	assert_true(reo > 0);
+	assert_true(reo <= c->sack.rack.min_rtt_us / 4);
+	assert_true(dp_timer_armed(&c->t_rack) && !c->sack.rack.timer_pto);
+	zpt_tcp_advance(T, (uint64_t)reo * 1000 - 100 * USEC);
+	assert_int_equal(collect(snd_base() + 20 * SEG, rx, 16, &nnew), 0);
+	zpt_tcp_advance(T, 2 * MSEC); /* the reordering timer fires (1 ms ticks) */
+	assert_int_equal(collect(snd_base() + 20 * SEG, rx, 16, &nnew), 1);
+	assert_int_equal(rx[0], 10 * SEG);
+	assert_int_equal(zpt_tcp_stat(T, "rack_reo_timeouts"), 1);
+	assert_int_equal(zpt_tcp_stat(T, "rack_lost"), 1);
+	assert_int_equal(zpt_tcp_stat(T, "sack_recoveries"), 1);
+	assert_int_equal(zpt_tcp_stat(T, "rto_expired"), 0);
+	zpt_tcp_drain(T);
+	zp_close(fd);
+}
+
+static void test_rack_reo_wnd_is_at_least_a_timer_tick(void **state)
+{
+	uint32_t rx[16];
+	unsigned nnew;
+	int fd;
+
+	(void)state;
+	fd = client_10ms(false);
+	(void)warm_then_flight(fd, 100 * USEC); /* a path of microseconds */
+	assert_int_equal(tcp__rack_reo_wnd_us(conn0()), TCP_RACK_REO_MIN_US); /* not 25 us */
+	zpt_tcp_advance(T, 100 * USEC);
+	sack_ack(snd_base() + 10 * SEG, 1, (const uint32_t[][2]){{11 * SEG, 12 * SEG}});
+	zpt_tcp_advance(T, 300 * USEC);
+	sack_ack(snd_base() + 10 * SEG, 1, (const uint32_t[][2]){{11 * SEG, 13 * SEG}});
+	/* 10 comes 0.5 ms late: still inside the window, nothing was resent. */
+	zpt_tcp_advance(T, 200 * USEC);
+	sack_ack(snd_base() + 13 * SEG, 0, NULL);
+	assert_int_equal(collect(snd_base() + 20 * SEG, rx, 16, &nnew), 0);
+	assert_int_equal(zpt_tcp_stat(T, "retrans_segs"), 0);
+	zpt_tcp_drain(T);
+	zp_close(fd);
+}
+
+static void test_rack_detects_a_lost_retransmission_without_rto(void **state)
+{
+	uint32_t rx[16];
+	unsigned nnew;
+	int fd;
+
+	(void)state;
+	fd = client_10ms(false);
+	(void)warm_then_flight(fd, 10 * MSEC);
+	zpt_tcp_advance(T, 10 * MSEC);
+	/* 10 and 15 lost. */
+	sack_ack(snd_base() + 10 * SEG, 2,
+		 (const uint32_t[][2]){{16 * SEG, 20 * SEG}, {11 * SEG, 15 * SEG}});
+	assert_int_equal(collect(snd_base() + 20 * SEG, rx, 16, &nnew), 2);
+	assert_int_equal(rx[0], 10 * SEG);
+	assert_int_equal(rx[1], 15 * SEG);
+	/* The retransmission of 15 arrives, the one of 10 is lost again: 10 was sent before a
+	 * delivered segment, an RTT ago: lost again (RFC 6675 would wait for the RTO). */
+	zpt_tcp_advance(T, 10 * MSEC);
+	sack_ack(snd_base() + 10 * SEG, 2,
+		 (const uint32_t[][2]){{11 * SEG, 20 * SEG}, {16 * SEG, 20 * SEG}});
+	zpt_tcp_advance(T, 5 * MSEC);
+	assert_int_equal(collect(snd_base() + 20 * SEG, rx, 16, &nnew), 1);
+	assert_int_equal(rx[0], 10 * SEG);
+	assert_int_equal(zpt_tcp_stat(T, "rto_expired"), 0);
+	sack_ack(snd_base() + 20 * SEG, 0, NULL);
+	assert_false(conn0()->in_recovery);
+	zpt_tcp_drain(T);
+	zp_close(fd);
+}
+
+static void test_tlp_probes_a_lost_tail_before_the_rto(void **state)
+{
+	static uint8_t more[MSS];
+	uint32_t rx[16];
+	unsigned nnew;
+	struct tcp_conn *c;
+	struct zpt_seg s;
+	uint64_t pto;
+	int fd;
+
+	(void)state;
+	fd = client_10ms(false);
+	(void)warm_then_flight(fd, 10 * MSEC);
+	c = conn0();
+	zpt_tcp_advance(T, 10 * MSEC);
+	/* 10..16 arrive, the tail 17..19 is lost: no ACK will ever say so. */
+	sack_ack(snd_base() + 17 * SEG, 0, NULL);
+	assert_true(dp_timer_armed(&c->t_rack) && c->sack.rack.timer_pto);
+	pto = TCP_MAX(2ull * c->srtt_us * 1000, 10 * MSEC);
+	assert_true(c->t_rack.expire_ns < c->t_rexmt.expire_ns);
+	zpt_tcp_advance(T, pto + MSEC);
+	/* No new data to send: the probe is the last segment again. */
+	assert_true(zpt_tcp_pop(T, &s));
+	assert_int_equal(s.seq, snd_base() + 19 * SEG);
+	expect_none();
+	assert_int_equal(zpt_tcp_stat(T, "tlp_sent"), 1);
+	assert_int_equal(zpt_tcp_stat(T, "rto_expired"), 0);
+	/* Its SACK shows 17 and 18 were sent long before a delivered segment: lost. */
+	zpt_tcp_advance(T, 10 * MSEC);
+	sack_ack(snd_base() + 17 * SEG, 1, (const uint32_t[][2]){{19 * SEG, 20 * SEG}});
+	assert_int_equal(collect(snd_base() + 20 * SEG, rx, 16, &nnew), 2);
+	assert_int_equal(rx[0], 17 * SEG);
+	assert_int_equal(rx[1], 18 * SEG);
+	assert_int_equal(zpt_tcp_stat(T, "rto_expired"), 0);
+	sack_ack(snd_base() + 20 * SEG, 0, NULL);
+	/* An ACK beyond the probe: it repaired a real loss (RFC 8985 §7.4.2). */
+	assert_int_equal(zp_send(fd, more, sizeof(more), 0), (ssize_t)sizeof(more));
+	zpt_tcp_drain(T);
+	sack_ack(snd_base() + 21 * SEG, 0, NULL);
+	assert_int_equal(zpt_tcp_stat(T, "tlp_recovered"), 1);
+	assert_int_equal(zpt_tcp_stat(T, "rto_expired"), 0);
+	zpt_tcp_drain(T);
+	zp_close(fd);
+}
+
+static void test_tlp_probes_a_lone_segment_before_the_rto(void **state)
+{
+	static uint8_t one[100];
+	struct tcp_conn *c;
+	struct zpt_seg s;
+	int fd;
+
+	(void)state;
+	fd = client_10ms(false);
+	c = conn0();
+	assert_int_equal(zp_send(fd, one, sizeof(one), 0), (ssize_t)sizeof(one));
+	s = expect_seg(F_ACK | F_PSH);
+	/* One segment from idle: PTO = 2*SRTT + 200 ms, capped just before the RTO. */
+	assert_true(dp_timer_armed(&c->t_rack) && c->sack.rack.timer_pto);
+	assert_true(c->t_rack.expire_ns < c->t_rexmt.expire_ns);
+	zpt_tcp_advance(T, c->t_rack.expire_ns - T->w->now_ns);
+	s = expect_seg(F_ACK | F_PSH);
+	assert_int_equal(s.seq, snd_base());
+	assert_int_equal(s.len, sizeof(one));
+	assert_int_equal(zpt_tcp_stat(T, "tlp_sent"), 1);
+	assert_int_equal(zpt_tcp_stat(T, "rto_expired"), 0);
+	zpt_tcp_drain(T);
+	zp_close(fd);
+}
+
+static void test_dsack_widens_the_reordering_window(void **state)
+{
+	struct tcp_conn *c;
+	uint32_t w1;
+	int fd;
+
+	(void)state;
+	fd = client_10ms(false);
+	(void)warm_then_flight(fd, 10 * MSEC);
+	c = conn0();
+	assert_int_equal(c->sack.rack.reo_wnd_mult, 1);
+	w1 = (uint32_t)TCP_MIN(c->sack.rack.min_rtt_us / 4, c->srtt_us);
+	assert_int_equal(tcp__rack_reo_wnd_us(c), w1);
+	/* A D-SACK (a segment below the cumulative ACK reached the peer twice): reo_wnd_mult
+	 * grows once per round trip (RFC 8985 §6.2 step 4). */
+	sack_ack(snd_base() + 10 * SEG, 1, (const uint32_t[][2]){{5 * SEG, 6 * SEG}});
+	sack_ack(snd_base() + 10 * SEG, 1, (const uint32_t[][2]){{6 * SEG, 7 * SEG}});
+	assert_int_equal(c->sack.rack.reo_wnd_mult, 2);
+	assert_true(c->sack.rack.reord_seen);
+	assert_int_equal(tcp__rack_reo_wnd_us(c),
+			 TCP_MIN(2 * c->sack.rack.min_rtt_us / 4, c->srtt_us));
+	/* The next round trip: another D-SACK, once more. */
+	sack_ack(snd_base() + 20 * SEG, 0, NULL);
+	sack_ack(snd_base() + 20 * SEG, 1, (const uint32_t[][2]){{12 * SEG, 13 * SEG}});
+	assert_int_equal(c->sack.rack.reo_wnd_mult, 3);
+	zpt_tcp_drain(T);
+	zp_close(fd);
+}
+
+static void test_eifel_timestamp_echo_undoes_a_spurious_recovery(void **state)
+{
+	uint32_t rx[16], cwnd, tsval;
+	unsigned nnew;
+	struct tcp_conn *c;
+	int fd;
+
+	(void)state;
+	fd = client_10ms(true);
+	tsval = warm_then_flight(fd, 10 * MSEC);
+	c = conn0();
+	cwnd = c->cwnd;
+	zpt_tcp_advance(T, 10 * MSEC);
+	/* Three segments SACKed above 10 before any reordering was seen: 10 is lost. */
+	ack_ts(10 * SEG, tsval, 1, (const uint32_t[][2]){{11 * SEG, 14 * SEG}});
+	assert_int_equal(collect(snd_base() + 20 * SEG, rx, 16, &nnew), 1);
+	assert_int_equal(rx[0], 10 * SEG);
+	assert_true(c->in_recovery);
+	assert_true(c->cwnd < cwnd);
+	/* The original 10 arrives 8 ms later: the peer's ACK echoes its TSval, older than the
+	 * retransmission's (RFC 7323 §4.3), so the retransmission was spurious. */
+	zpt_tcp_advance(T, 8 * MSEC);
+	ack_ts(14 * SEG, tsval, 0, NULL);
+	assert_int_equal(zpt_tcp_stat(T, "spurious_undos_ts"), 1);
+	assert_false(c->in_recovery);
+	assert_true(c->cwnd >= cwnd);
+	/* Reordering, and the window widens as a D-SACK would widen it, and at least to how
+	 * late the original came next to RACK's segment (18 ms after sending instead of 10;
+	 * the echo counts in ms). */
+	assert_true(c->sack.rack.reord_seen);
+	assert_int_equal(c->sack.rack.reo_wnd_mult, 2);
+	assert_true(c->sack.rack.reo_extent_us >= 7000 && c->sack.rack.reo_extent_us <= 9000);
+	assert_int_equal(tcp__rack_reo_wnd_us(c),
+			 TCP_MIN(TCP_MAX(c->sack.rack.reo_extent_us,
+					 2 * c->sack.rack.min_rtt_us / 4),
+				 c->srtt_us));
+	zpt_tcp_drain(T);
+	zp_close(fd);
+}
+
+static void test_eifel_does_not_undo_a_real_loss(void **state)
+{
+	uint32_t rx[16], cwnd, tsval;
+	unsigned nnew;
+	struct tcp_conn *c;
+	struct zpt_seg s;
+	int fd;
+
+	(void)state;
+	fd = client_10ms(true);
+	tsval = warm_then_flight(fd, 10 * MSEC);
+	c = conn0();
+	cwnd = c->cwnd;
+	zpt_tcp_advance(T, 10 * MSEC);
+	ack_ts(10 * SEG, tsval, 1, (const uint32_t[][2]){{11 * SEG, 14 * SEG}});
+	assert_true(zpt_tcp_pop(T, &s));
+	assert_int_equal(s.seq, snd_base() + 10 * SEG);
+	(void)collect(snd_base() + 20 * SEG, rx, 16, &nnew);
+	/* The retransmission filled the hole: the echo is its TSval. */
+	zpt_tcp_advance(T, 10 * MSEC);
+	ack_ts(14 * SEG, s.tsval, 0, NULL);
+	assert_int_equal(zpt_tcp_stat(T, "spurious_undos_ts"), 0);
+	assert_true(c->cwnd < cwnd);
+	zpt_tcp_drain(T);
 	zp_close(fd);
 }
 
@@ -720,6 +1138,16 @@ int main(void)
 		TEST(test_pipe_and_islost_follow_rfc6675),
 		TEST(test_after_rto_sacked_data_is_not_resent),
 		TEST(test_retransmission_leaves_room_for_our_sack_blocks),
+		TEST(test_rack_reordering_within_reo_wnd_is_not_retransmitted),
+		TEST(test_rfc6675_mode_retransmits_the_same_reordering),
+		TEST(test_rack_marks_loss_after_rtt_plus_reo_wnd),
+		TEST(test_rack_reo_wnd_is_at_least_a_timer_tick),
+		TEST(test_rack_detects_a_lost_retransmission_without_rto),
+		TEST(test_tlp_probes_a_lost_tail_before_the_rto),
+		TEST(test_tlp_probes_a_lone_segment_before_the_rto),
+		TEST(test_dsack_widens_the_reordering_window),
+		TEST(test_eifel_timestamp_echo_undoes_a_spurious_recovery),
+		TEST(test_eifel_does_not_undo_a_real_loss),
 		TEST(test_lossy_transfer_sack_cubic),
 		TEST(test_lossy_transfer_sack_newreno),
 		TEST(test_lossy_transfer_nosack_cubic),
