@@ -69,7 +69,7 @@ int tcp_getsockopt(struct tcp_conn *c, int level, int name, void *val, socklen_t
 void tcp_sockopt_builtin(struct dp_sockopt_defaults *out);
 /** The socket layer's default SO_SNDBUF (control-plane rule or built-in) for a socket whose
  *  application never set SO_SNDBUF: the cap of send autotuning, not a fixed size. */
-void tcp_sndbuf_default(struct tcp_conn *c, uint32_t bytes);  /* 0 = [stack] tcp_sndbuf */
+void tcp_sndbuf_default(struct tcp_conn *c, uint32_t bytes); /* 0 = [stack] tcp_sndbuf */
 void tcp_sockname(const struct tcp_conn *c, rte_be32_t *addr, rte_be16_t *port);
 /** -ENOTCONN when there is no peer. */
 int tcp_peername(const struct tcp_conn *c, rte_be32_t *addr, rte_be16_t *port);

@@ -119,7 +119,8 @@ static bool snd_mem_full(const struct tcp_engine *e)
 
 	if (mp == NULL)
 		return false;
-	return e->snd_mem >= (uint64_t)mp->size * rte_pktmbuf_data_room_size((struct rte_mempool *)mp);
+	return e->snd_mem >=
+	       (uint64_t)mp->size * rte_pktmbuf_data_room_size((struct rte_mempool *)mp);
 }
 
 void tcp__snd_expand(struct tcp_conn *c)

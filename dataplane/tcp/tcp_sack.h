@@ -76,7 +76,7 @@ struct tcp_sack_state {
 	/* Receiver side. */
 	struct tcp_sack_block rcv[TCP_SACK_RCV_BLOCKS]; /**< most recent first */
 	uint8_t nrcv;
-	bool dsack;                  /**< dsack_blk goes first in the next ACK (RFC 2883) */
+	bool dsack; /**< dsack_blk goes first in the next ACK (RFC 2883) */
 	struct tcp_sack_block dsack_blk;
 	/* Sender side. */
 	uint8_t nsb;

@@ -360,7 +360,8 @@ static void test_ctl_json_conn_fields(void **state)
 		json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
 		"{\"id\":281474976710665,\"id_hex\":\"0x0001000000000009\",\"worker\":1,"
 		"\"state\":\"CLOSE_WAIT\",\"laddr\":\"10.0.0.1\",\"lport\":443,"
-		"\"raddr\":\"10.0.0.2\",\"rport\":51000,\"snd_queue\":10,\"snd_buf\":0,\"snd_mem\":0,"
+		"\"raddr\":\"10.0.0.2\",\"rport\":51000,\"snd_queue\":10,"
+		"\"snd_buf\":0,\"snd_mem\":0,"
 		"\"rcv_queue\":20,\"rtt_us\":150,\"cwnd\":14600,\"transport\":\"tcp\","
 		"\"tls\":\"TLSv1.3\"}");
 	json_object_put(o);

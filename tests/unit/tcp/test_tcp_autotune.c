@@ -148,7 +148,6 @@ static void test_small_rcvbuf_is_the_window(void **state)
 	zp_close(fd);
 }
 
-
 /* ---- send-buffer autotuning ------------------------------------------------------------- */
 
 static struct zp_tcp_info sinfo(int fd)
@@ -179,8 +178,8 @@ static int sclient(int sndbuf, uint16_t win, bool ws)
 	T->our_iss = s.seq;
 	T->lport = s.sport;
 	T->peer_win = win;
-	zpt_tcp_inject_full(T, T->peer_nxt, T->our_iss + 1, F_SYN | F_ACK, win, opts,
-			    ws ? 8 : 4, NULL, 0);
+	zpt_tcp_inject_full(T, T->peer_nxt, T->our_iss + 1, F_SYN | F_ACK, win, opts, ws ? 8 : 4,
+			    NULL, 0);
 	T->peer_nxt++;
 	zpt_tcp_drain(T);
 	return fd;
@@ -222,9 +221,9 @@ static void test_send_limit_starts_at_2iw_and_follows_2cwnd_up_to_sndbuf(void **
 	int fd, i;
 
 	(void)state;
-	fd = sclient(0, 65535, true); /* the peer offers 8 MiB: cwnd is all that limits */
+	fd = sclient(0, 65535, true);		/* the peer offers 8 MiB: cwnd is all that limits */
 	assert_int_equal(sinfo(fd).snd_mem, 0); /* nothing allocated before the first write */
-	assert_int_equal(fill(fd), 2 * 14600); /* 2 x IW (RFC 6928: 10 x 1460) */
+	assert_int_equal(fill(fd), 2 * 14600);	/* 2 x IW (RFC 6928: 10 x 1460) */
 	prev = sinfo(fd).snd_buf;
 	assert_int_equal(prev, 2 * 14600);
 	for (i = 0; i < 12; i++) {
@@ -232,10 +231,10 @@ static void test_send_limit_starts_at_2iw_and_follows_2cwnd_up_to_sndbuf(void **
 		fill(fd);
 		ti = sinfo(fd);
 		lim = TCP_MIN(2 * ti.snd_cwnd, TCP_SNDBUF_DEFAULT);
-		assert_int_equal(ti.snd_buf, lim);       /* 2 x cwnd ... */
-		assert_true(ti.snd_buf >= prev);         /* ... never shrinking ... */
+		assert_int_equal(ti.snd_buf, lim);	       /* 2 x cwnd ... */
+		assert_true(ti.snd_buf >= prev);	       /* ... never shrinking ... */
 		assert_true(ti.snd_buf <= TCP_SNDBUF_DEFAULT); /* ... never beyond SO_SNDBUF */
-		assert_int_equal(ti.snd_queue, ti.snd_buf); /* the app could fill all of it */
+		assert_int_equal(ti.snd_queue, ti.snd_buf);    /* the app could fill all of it */
 		assert_true(ti.snd_mem >= ti.snd_buf && ti.snd_mem <= TCP_SNDBUF_DEFAULT);
 		prev = ti.snd_buf;
 	}
@@ -320,7 +319,7 @@ static void test_epollout_when_the_grown_buffer_frees(void **state)
 	ev.data.fd = fd;
 	assert_int_equal(zp_epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev), 0);
 	assert_int_equal(zp_epoll_wait(ep, out, 2, 0), 1); /* writable at first */
-	assert_int_equal(fill(fd), 29200);                /* 10 segments out, 10 queued */
+	assert_int_equal(fill(fd), 29200);		   /* 10 segments out, 10 queued */
 	assert_int_equal(zp_epoll_wait(ep, out, 2, 0), 0); /* full: not writable */
 	/* The first flight is acked: 14600 bytes leave the buffer, cwnd doubles, and the
 	 * limit with it (2 x 29200): EPOLLOUT, and a write takes the grown space. */

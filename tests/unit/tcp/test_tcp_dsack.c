@@ -93,8 +93,7 @@ static unsigned sack_bytes(uint8_t *o, uint32_t base, unsigned n, const uint32_t
 }
 
 /* The next segment is an ACK of @p ack_off whose options are exactly the SACK blocks. */
-static void expect_ack_blocks(uint32_t base, uint32_t ack_off, unsigned n,
-			      const uint32_t (*blk)[2])
+static void expect_ack_blocks(uint32_t base, uint32_t ack_off, unsigned n, const uint32_t (*blk)[2])
 {
 	uint8_t got[40], want[40];
 	unsigned gl, wl;
@@ -165,12 +164,10 @@ static void test_duplicate_out_of_order_data_then_its_block(void **state)
 	/* [200, 300) again: D-SACK, then the block that holds it (RFC 2883 §4.1.3), then the
 	 * others. */
 	peer_data(base, 200, 100);
-	expect_ack_blocks(base, 100, 3,
-			  (const uint32_t[][2]){{200, 300}, {200, 300}, {400, 500}});
+	expect_ack_blocks(base, 100, 3, (const uint32_t[][2]){{200, 300}, {200, 300}, {400, 500}});
 	/* [250, 350): half of it held already: D-SACK [250, 300), the grown block [200, 350). */
 	peer_data(base, 250, 100);
-	expect_ack_blocks(base, 100, 3,
-			  (const uint32_t[][2]){{250, 300}, {200, 350}, {400, 500}});
+	expect_ack_blocks(base, 100, 3, (const uint32_t[][2]){{250, 300}, {200, 350}, {400, 500}});
 	/* The hole fills with a segment reaching into held data: [50, 250) duplicates both
 	 * 50..100 (below RCV.NXT) and 200..250 (held): one D-SACK block, the first range. */
 	peer_data(base, 50, 200);
@@ -190,7 +187,7 @@ static void test_in_order_data_covering_held_bytes_dsacks_them(void **state)
 	base = T->peer_nxt;
 	peer_data(base, 100, 100); /* held out of order */
 	zpt_tcp_drain(T);
-	peer_data(base, 0, 150);   /* in order, 100..150 a second time */
+	peer_data(base, 0, 150); /* in order, 100..150 a second time */
 	expect_ack_blocks(base, 200, 1, (const uint32_t[][2]){{100, 150}});
 	zp_close(fd);
 	zpt_tcp_drain(T);
