@@ -755,6 +755,56 @@ static void test_rack_reo_wnd_is_at_least_a_timer_tick(void **state)
 	zp_close(fd);
 }
 
+static void test_rack_records_merge_without_spurious_losses(void **state)
+{
+	static uint8_t data[30 * MSS];
+	uint32_t rx[16];
+	unsigned nnew, i;
+	struct tcp_conn *c;
+	struct zpt_seg s;
+	int fd, one = 1;
+
+	(void)state;
+	fd = client_10ms(false);
+	(void)warm_then_flight(fd, 10 * MSEC);
+	c = conn0();
+	assert_int_equal(zp_setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)), 0);
+	zpt_tcp_advance(T, 10 * MSEC);
+	sack_ack(snd_base() + 20 * SEG, 0, NULL);
+	c->cwnd = 100 * SEG; /* as round trips of slow start would (set up, not tested) */
+	assert_int_equal(zp_send(fd, data, 30 * SEG, 0), (ssize_t)(30 * SEG));
+	zpt_tcp_drain(T);
+	zpt_tcp_advance(T, 10 * MSEC);
+	sack_ack(snd_base() + 50 * SEG, 0, NULL);
+	/* 40 segments leave 100 us apart: more send times than records, neighbours merge. */
+	for (i = 0; i < 40; i++) {
+		assert_int_equal(zp_send(fd, data, SEG, 0), (ssize_t)SEG);
+		assert_true(zpt_tcp_pop(T, &s));
+		assert_int_equal(s.seq, snd_base() + (50 + i) * SEG);
+		zpt_tcp_advance(T, 100 * USEC);
+	}
+	assert_int_equal(c->sack.rack.nseg, TCP_RACK_SEGS);
+	/* 50..88 arrive one RTT after they left, acknowledged as they come; 89 is late. */
+	zpt_tcp_advance(T, 10 * MSEC - 40 * 100 * USEC);
+	for (i = 0; i < 39; i++) {
+		sack_ack(snd_base() + (50 + i + 1) * SEG, 0, NULL);
+		zpt_tcp_advance(T, 100 * USEC);
+	}
+	/* Nothing was taken for lost on the way, whatever the merging did. */
+	assert_int_equal(collect(snd_base() + 90 * SEG, rx, 16, &nnew), 0);
+	assert_int_equal(zpt_tcp_stat(T, "retrans_segs"), 0);
+	assert_int_equal(zpt_tcp_stat(T, "rack_lost"), 0);
+	/* 89 never comes: the probe (one segment in flight: 2*SRTT + 200 ms, a tick before the
+	 * RTO) resends it instead of an RTO. */
+	zpt_tcp_advance(T, 250 * MSEC);
+	assert_int_equal(collect(snd_base() + 90 * SEG, rx, 16, &nnew), 1);
+	assert_int_equal(rx[0], 89 * SEG);
+	assert_int_equal(zpt_tcp_stat(T, "tlp_sent"), 1);
+	assert_int_equal(zpt_tcp_stat(T, "rto_expired"), 0);
+	zpt_tcp_drain(T);
+	zp_close(fd);
+}
+
 static void test_rack_detects_a_lost_retransmission_without_rto(void **state)
 {
 	uint32_t rx[16];
@@ -1142,6 +1192,7 @@ int main(void)
 		TEST(test_rfc6675_mode_retransmits_the_same_reordering),
 		TEST(test_rack_marks_loss_after_rtt_plus_reo_wnd),
 		TEST(test_rack_reo_wnd_is_at_least_a_timer_tick),
+		TEST(test_rack_records_merge_without_spurious_losses),
 		TEST(test_rack_detects_a_lost_retransmission_without_rto),
 		TEST(test_tlp_probes_a_lost_tail_before_the_rto),
 		TEST(test_tlp_probes_a_lone_segment_before_the_rto),
