@@ -200,6 +200,9 @@ enum stack_key {
 	SK_INSTANCE,
 	SK_TCP_CC,
 	SK_ARP_PENDING,
+	SK_IDLE,
+	SK_IDLE_AFTER,
+	SK_IDLE_SLEEP_MAX,
 	SK_MAX
 };
 
@@ -225,6 +228,15 @@ static const char *const stack_key_names[SK_MAX] = {
 	[SK_TCP_MSL] = "tcp_msl_ms",	  [SK_TCP_FIN_TIMEOUT] = "tcp_fin_timeout_ms",
 	[SK_TCP_RFC1337] = "tcp_rfc1337", [SK_INSTANCE] = "instance",
 	[SK_TCP_CC] = "tcp_cc",		  [SK_ARP_PENDING] = "arp_pending",
+	[SK_IDLE] = "idle",		  [SK_IDLE_AFTER] = "idle_after",
+	[SK_IDLE_SLEEP_MAX] = "idle_sleep_max_us",
+};
+
+/* [stack] idle: the names of enum dp_idle_policy. */
+static const char *const idle_names[] = {
+	[DP_IDLE_POLL] = "poll",
+	[DP_IDLE_YIELD] = "yield",
+	[DP_IDLE_SLEEP] = "sleep",
 };
 
 static const struct uint_key stack_uint_keys[SK_MAX] = {
@@ -237,6 +249,8 @@ static const struct uint_key stack_uint_keys[SK_MAX] = {
 	[SK_ARP_PENDING] = UKEY(tun.arp_pending, 1, DP_ARP_PENDING_MAX),
 	[SK_TCP_MSL] = UKEY(tun.tcp_msl_ms, 1, 600000),
 	[SK_TCP_FIN_TIMEOUT] = UKEY(tun.tcp_fin_timeout_ms, 1, 3600000),
+	[SK_IDLE_AFTER] = UKEY(tun.idle_after, 0, 1000000000),
+	[SK_IDLE_SLEEP_MAX] = UKEY(tun.idle_sleep_max_us, 1, DP_IDLE_SLEEP_MAX_LIMIT),
 };
 
 static void store_uint(struct ctl_config *c, const struct uint_key *k, uint64_t v)
@@ -287,7 +301,8 @@ static int stack_set(struct cfg_ctx *x, const char *key, const char *val)
 		return fail_here(x, "stack", key,
 				 "unknown key (known: workers, mbufs, mbuf_cache, arp_timeout_ms, "
 				 "arp_retry_ms, arp_retries, arp_pending, tcp_msl_ms, "
-				 "tcp_fin_timeout_ms, tcp_rfc1337, instance, tcp_cc)");
+				 "tcp_fin_timeout_ms, tcp_rfc1337, instance, tcp_cc, idle, "
+				 "idle_after, idle_sleep_max_us)");
 	if (x->spec == NULL) {
 		if (c->stack_seen & (1u << k))
 			return fail_here(x, "stack", key, "duplicate key (first set on line %u)",
@@ -306,6 +321,8 @@ static int stack_set(struct cfg_ctx *x, const char *key, const char *val)
 	case SK_ARP_PENDING:
 	case SK_TCP_MSL:
 	case SK_TCP_FIN_TIMEOUT:
+	case SK_IDLE_AFTER:
+	case SK_IDLE_SLEEP_MAX:
 		if (parse_uint(val, stack_uint_keys[k].min, stack_uint_keys[k].max, &n, msg,
 			       sizeof(msg)) != 0)
 			return fail_here(x, "stack", key, "%s", msg);
@@ -332,6 +349,19 @@ static int stack_set(struct cfg_ctx *x, const char *key, const char *val)
 					 "\"%s\" is not a congestion control algorithm (known: %s)",
 					 val, tcp_cc_names());
 		c->tun.tcp_cc = (uint8_t)a;
+		return 0;
+	}
+	case SK_IDLE: {
+		unsigned i;
+
+		for (i = 0; i < RTE_DIM(idle_names); i++)
+			if (strcmp(val, idle_names[i]) == 0)
+				break;
+		if (i == RTE_DIM(idle_names))
+			return fail_here(x, "stack", key,
+					 "\"%s\" is not an idle policy (known: poll, yield, sleep)",
+					 val);
+		c->tun.idle = (uint8_t)i;
 		return 0;
 	}
 	case SK_MAX:
@@ -584,6 +614,9 @@ void ctl_config_defaults(struct ctl_config *c)
 	c->tun.tcp_msl_ms = 30000;
 	c->tun.tcp_fin_timeout_ms = 60000;
 	c->tun.tcp_rfc1337_off = false;
+	c->tun.idle = DP_IDLE_POLL;
+	c->tun.idle_after = DP_IDLE_AFTER_DEFAULT;
+	c->tun.idle_sleep_max_us = DP_IDLE_SLEEP_MAX_DEFAULT;
 	snprintf(c->instance, sizeof(c->instance), "zpath");
 }
 

@@ -83,6 +83,16 @@ struct dp_route {
 	uint16_t iface;     /**< index into dp_stack.ifaces */
 };
 
+/** What a worker does after idle_after consecutive empty passes ([stack] idle). */
+enum dp_idle_policy {
+	DP_IDLE_POLL = 0, /**< keep busy-polling (the default) */
+	DP_IDLE_YIELD,    /**< sched_yield() on every further empty pass */
+	DP_IDLE_SLEEP,    /**< sleep, 1 us doubling up to idle_sleep_max_us, never past a timer */
+};
+#define DP_IDLE_AFTER_DEFAULT	  8    /* empty passes before the policy acts */
+#define DP_IDLE_SLEEP_MAX_DEFAULT 250  /* us */
+#define DP_IDLE_SLEEP_MAX_LIMIT	  100000 /* us: largest idle_sleep_max_us accepted */
+
 /** Tunables read from zpath.ini [stack]. */
 struct dp_tunables {
 	uint32_t arp_timeout_ms;     /**< ARP cache entry lifetime (default 300 000) */
@@ -93,6 +103,9 @@ struct dp_tunables {
 	uint32_t tcp_fin_timeout_ms; /**< orphaned FIN_WAIT_2 lifetime (default 60 000) */
 	bool tcp_rfc1337_off;        /**< true = honour RST in TIME_WAIT like Linux default */
 	uint8_t tcp_cc;              /**< default congestion control (enum tcp_cc_algo; 0 cubic) */
+	uint8_t idle;                /**< enum dp_idle_policy (default poll) */
+	uint32_t idle_after;         /**< empty passes before the idle policy acts */
+	uint32_t idle_sleep_max_us;  /**< idle = sleep: longest single sleep */
 };
 
 /** The whole stack as zp_init() configured it. One per process; read-only after start. */
@@ -141,6 +154,12 @@ static inline bool dp_timer_armed(const struct dp_timer *t)
 }
 /** Fire every timer whose expiry is <= w->now_ns. Returns how many fired. */
 unsigned dp_timer_run(struct dp_worker *w);
+/**
+ * When dp_timer_run() will next fire a timer, looking no further than @p until_ns: the start of
+ * the first tick whose slot holds a timer due by then, or UINT64_MAX if none fires up to
+ * @p until_ns. Costs one slot visit per tick up to @p until_ns (the idle policy, not the loop).
+ */
+uint64_t dp_timer_next_ns(const struct dp_worker *w, uint64_t until_ns);
 
 /* ------------------------------------------------------------------------------------------ */
 /* ARP cache (per worker).                                                                     */
@@ -248,6 +267,8 @@ struct dp_worker {
 	/* Hot, written every loop. */
 	uint64_t now_ns __rte_cache_aligned;
 	uint64_t loops;
+	uint32_t idle_passes;         /**< consecutive empty passes (the idle policy) */
+	bool idle_slack_set;          /**< idle = sleep: this thread's timer slack is lowered */
 	struct dp_txbuf tx[DP_MAX_PORTS];
 	struct dp_timer_wheel timers;
 	struct dp_arp_table arp;
@@ -293,6 +314,16 @@ void dp_worker_fini(struct dp_worker *w);
  * packets, timers, control messages, TX flush. Returns the number of packets received.
  */
 unsigned dp_worker_poll(struct dp_worker *w);
+
+/**
+ * The idle policy's sleep (idle = sleep), a pure function: how many microseconds a worker may
+ * sleep after its @p empty -th consecutive empty pass, at @p now_ns, when it must be awake
+ * again by @p deadline_ns (the next timer). 0 before idle_after empty passes, and when less
+ * than 1 us is left; otherwise 1 us doubling with every further empty pass, capped at
+ * idle_sleep_max_us and at the deadline.
+ */
+uint32_t dp_idle_sleep_us(const struct dp_tunables *t, uint32_t empty, uint64_t now_ns,
+			  uint64_t deadline_ns);
 
 /** Post a message to @p w from any thread. Returns 0 or -ENOBUFS (ring full). */
 int dp_worker_post(struct dp_worker *w, dp_msg_fn fn, void *arg);

@@ -274,7 +274,8 @@ static void test_config_unknown_key_is_rejected(void **state)
 	expect_error("[stack]\nworker = 2\n" PORT0,
 		     "t.ini:2: [stack] worker: unknown key (known: workers, mbufs, mbuf_cache, "
 		     "arp_timeout_ms, arp_retry_ms, arp_retries, arp_pending, tcp_msl_ms, "
-		     "tcp_fin_timeout_ms, tcp_rfc1337, instance, tcp_cc)");
+		     "tcp_fin_timeout_ms, tcp_rfc1337, instance, tcp_cc, idle, idle_after, "
+		     "idle_sleep_max_us)");
 	expect_error(PORT0 "speed = 10G\n",
 		     "t.ini:4: [port0] speed: unknown key (known: device, vdev, address, gateway, "
 		     "mtu, fault_rx, fault_tx, fault_seed)");
@@ -428,7 +429,7 @@ static void test_config_override_errors_name_the_argument(void **state)
 			    "-s stack.mtu=1500: [stack] mtu: unknown key (known: workers, "
 			    "mbufs, mbuf_cache, arp_timeout_ms, arp_retry_ms, arp_retries, "
 			    "arp_pending, tcp_msl_ms, tcp_fin_timeout_ms, tcp_rfc1337, instance, "
-			    "tcp_cc)");
+			    "tcp_cc, idle, idle_after, idle_sleep_max_us)");
 	assert_int_equal(ctl_config_override(&c, "nic.mtu=1500", err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "-s nic.mtu=1500: [nic] mtu: unknown section (expected [stack], "
 				 "[port0]..[port7] or [routes])");
@@ -474,6 +475,65 @@ static void test_config_empty_value_unsets_device_vdev_gateway(void **state)
 	assert_int_equal(c.ports[0].gateway, 0);
 }
 
+static void test_config_idle_policy_keys_are_parsed_with_defaults(void **state)
+{
+	struct ctl_config c;
+
+	(void)state;
+	assert_int_equal(parse(&c, PORT0), 0);
+	assert_int_equal(c.tun.idle, DP_IDLE_POLL);
+	assert_int_equal(c.tun.idle_after, DP_IDLE_AFTER_DEFAULT);
+	assert_int_equal(c.tun.idle_sleep_max_us, DP_IDLE_SLEEP_MAX_DEFAULT);
+
+	assert_int_equal(parse(&c, "[stack]\nidle = sleep\nidle_after = 0\n"
+				   "idle_sleep_max_us = 100000\n" PORT0),
+			 0);
+	assert_int_equal(c.tun.idle, DP_IDLE_SLEEP);
+	assert_int_equal(c.tun.idle_after, 0);
+	assert_int_equal(c.tun.idle_sleep_max_us, 100000);
+
+	/* -s stack.idle=... replaces the file's value, as every other key. */
+	assert_int_equal(ctl_config_override(&c, "stack.idle=yield", err, sizeof(err)), 0);
+	assert_int_equal(ctl_config_override(&c, "stack.idle_after=16", err, sizeof(err)), 0);
+	assert_int_equal(c.tun.idle, DP_IDLE_YIELD);
+	assert_int_equal(c.tun.idle_after, 16);
+	assert_int_equal(ctl_config_override(&c, "stack.idle=poll", err, sizeof(err)), 0);
+	assert_int_equal(c.tun.idle, DP_IDLE_POLL);
+}
+
+static void test_config_bad_idle_values_are_rejected(void **state)
+{
+	struct ctl_config c;
+
+	(void)state;
+	expect_error("[stack]\nidle = spin\n" PORT0,
+		     "t.ini:2: [stack] idle: \"spin\" is not an idle policy (known: poll, yield, "
+		     "sleep)");
+	expect_error("[stack]\nidle = Yield\n" PORT0,
+		     "t.ini:2: [stack] idle: \"Yield\" is not an idle policy (known: poll, yield, "
+		     "sleep)");
+	expect_error("[stack]\nidle = \n" PORT0,
+		     "t.ini:2: [stack] idle: \"\" is not an idle policy (known: poll, yield, "
+		     "sleep)");
+	expect_error("[stack]\nworkers = 1\nidle_after = -1\n" PORT0,
+		     "t.ini:3: [stack] idle_after: \"-1\" is not a number");
+	expect_error("[stack]\nidle_after = 1000000001\n" PORT0,
+		     "t.ini:2: [stack] idle_after: 1000000001 is out of range 0..1000000000");
+	expect_error("[stack]\nidle_sleep_max_us = 0\n" PORT0,
+		     "t.ini:2: [stack] idle_sleep_max_us: 0 is out of range 1..100000");
+	expect_error("[stack]\nidle_sleep_max_us = 100001\n" PORT0,
+		     "t.ini:2: [stack] idle_sleep_max_us: 100001 is out of range 1..100000");
+	expect_error("[stack]\nidle = yield\nidle = sleep\n" PORT0,
+		     "t.ini:3: [stack] idle: duplicate key (first set on line 2)");
+
+	ctl_config_defaults(&c);
+	assert_int_equal(ctl_config_parse_string(&c, "t.ini", PORT0, err, sizeof(err)), 0);
+	assert_int_equal(ctl_config_override(&c, "stack.idle=nap", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "-s stack.idle=nap: [stack] idle: \"nap\" is not an idle policy "
+				 "(known: poll, yield, sleep)");
+	assert_int_equal(c.tun.idle, DP_IDLE_POLL);
+}
+
 static void test_config_two_ports_cannot_share_device_or_address(void **state)
 {
 	(void)state;
@@ -510,6 +570,8 @@ int main(void)
 		cmocka_unit_test(test_config_override_errors_name_the_argument),
 		cmocka_unit_test(test_config_empty_value_unsets_device_vdev_gateway),
 		cmocka_unit_test(test_config_two_ports_cannot_share_device_or_address),
+		cmocka_unit_test(test_config_idle_policy_keys_are_parsed_with_defaults),
+		cmocka_unit_test(test_config_bad_idle_values_are_rejected),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
