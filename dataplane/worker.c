@@ -190,6 +190,8 @@ static bool fault_held(const struct dp_worker *w)
 
 /*
  * The idle policy ([stack] idle), at the end of a pass that received, sent and ran nothing.
+ * Output a full TX ring refuses does not make a pass busy: on a shared CPU the ring's
+ * consumer (a vhost or memif peer) needs the CPU to drain it, and spinning keeps it away.
  * sched_yield() is called directly (DPDK has no yield); the sleep is rte_delay_us_sleep(),
  * bounded by the next timer and ARP deadline. On a virtual clock (tests) nothing blocks: a
  * sleep advances the clock by its length instead.
@@ -198,14 +200,8 @@ static void idle(struct dp_worker *w)
 {
 	const struct dp_tunables *t = &w->stack->tun;
 	uint64_t now, deadline;
-	uint16_t i;
 	uint32_t us;
 
-	for (i = 0; i < w->stack->nb_ifaces; i++)
-		if (w->tx[i].n != 0) {
-			w->idle_passes = 0; /* the port pushes back: keep draining it */
-			return;
-		}
 	if (w->idle_passes < UINT32_MAX)
 		w->idle_passes++;
 	if (w->idle_passes < t->idle_after)

@@ -155,6 +155,40 @@ static void test_idle_yield_counts_after_idle_after_and_restarts_on_traffic(void
 	assert_int_equal(w->stats[DP_STAT_IDLE_SLEEPS], 0);
 }
 
+static void test_idle_yield_while_the_port_refuses_output_until_it_takes_some(void **state)
+{
+	struct zpt_env *env = *state;
+	struct dp_worker *w = env->w;
+	struct rte_mbuf *m;
+	uint8_t b[64];
+	unsigned nfill = 0, i;
+
+	env->stack.tun.idle = DP_IDLE_YIELD;
+	env->stack.tun.idle_after = 2;
+	/* The peer has not drained the ring: the port takes nothing. */
+	while (rte_ring_free_count(env->tx[0]) > 0) {
+		assert_int_equal(rte_ring_enqueue(env->tx[0], zpt_mbuf(env, "x", 1)), 0);
+		nfill++;
+	}
+	memset(b, 0xa5, sizeof(b));
+	dp_tx_enqueue(w, 0, zpt_mbuf(env, b, sizeof(b)));
+	for (i = 0; i < 4; i++)
+		zpt_poll(env);
+	assert_int_equal(w->tx[0].n, 1); /* still refused ... */
+	assert_int_equal(w->stats[DP_STAT_IDLE_YIELDS], 3); /* ... and the CPU handed over */
+
+	/* The peer ran and drained the ring: the packet goes, the pass was busy. */
+	for (i = 0; i < nfill; i++)
+		rte_pktmbuf_free(zpt_tx_pop(env, 0));
+	zpt_poll(env);
+	assert_int_equal(w->tx[0].n, 0);
+	assert_int_equal(w->stats[DP_STAT_IDLE_YIELDS], 3);
+	assert_int_equal(w->idle_passes, 0);
+	m = zpt_tx_pop(env, 0);
+	assert_non_null(m);
+	rte_pktmbuf_free(m);
+}
+
 static void test_idle_poll_never_yields_or_sleeps(void **state)
 {
 	struct zpt_env *env = *state;
@@ -181,6 +215,9 @@ int main(void)
 			test_idle_sleep_loop_wakes_exactly_when_the_timer_is_due, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_idle_yield_counts_after_idle_after_and_restarts_on_traffic, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_idle_yield_while_the_port_refuses_output_until_it_takes_some, setup,
 			teardown),
 		cmocka_unit_test_setup_teardown(test_idle_poll_never_yields_or_sleeps, setup,
 						teardown),
