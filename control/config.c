@@ -382,6 +382,7 @@ enum port_key {
 	PK_FAULT_RX,
 	PK_FAULT_TX,
 	PK_FAULT_SEED,
+	PK_LINK_TIMEOUT,
 	PK_MAX
 };
 _Static_assert(PK_MAX <= RTE_DIM(((struct ctl_config_port *)0)->key_origin), "key_origin");
@@ -390,6 +391,7 @@ static const char *const port_key_names[PK_MAX] = {
 	[PK_DEVICE] = "device",	  [PK_VDEV] = "vdev", [PK_ADDRESS] = "address",
 	[PK_GATEWAY] = "gateway", [PK_MTU] = "mtu",   [PK_FAULT_RX] = "fault_rx",
 	[PK_FAULT_TX] = "fault_tx", [PK_FAULT_SEED] = "fault_seed",
+	[PK_LINK_TIMEOUT] = "link_timeout_ms",
 };
 
 static int port_set(struct cfg_ctx *x, unsigned idx, const char *section, const char *key,
@@ -408,7 +410,7 @@ static int port_set(struct cfg_ctx *x, unsigned idx, const char *section, const 
 	if (k == PK_MAX)
 		return fail_here(x, section, key,
 				 "unknown key (known: device, vdev, address, gateway, mtu, "
-				 "fault_rx, fault_tx, fault_seed)");
+				 "fault_rx, fault_tx, fault_seed, link_timeout_ms)");
 	if (x->spec == NULL && (p->seen & (1u << k)))
 		return fail_here(x, section, key, "duplicate key (first set on line %u)",
 				 p->key_origin[k].line);
@@ -417,6 +419,7 @@ static int port_set(struct cfg_ctx *x, unsigned idx, const char *section, const 
 		p->origin = here(x);
 		p->mtu = 1500;
 		p->fault_seed = 1;
+		p->link_timeout_ms = DP_LINK_TIMEOUT_DEFAULT_MS;
 	}
 	p->key_origin[k] = here(x);
 	p->seen |= 1u << k;
@@ -486,6 +489,11 @@ static int port_set(struct cfg_ctx *x, unsigned idx, const char *section, const 
 		if (parse_uint(val, 0, UINT64_MAX, &n, msg, sizeof(msg)) != 0)
 			return fail_here(x, section, key, "%s", msg);
 		p->fault_seed = n;
+		return 0;
+	case PK_LINK_TIMEOUT:
+		if (parse_uint(val, 0, 600000, &n, msg, sizeof(msg)) != 0)
+			return fail_here(x, section, key, "%s", msg);
+		p->link_timeout_ms = (uint32_t)n;
 		return 0;
 	case PK_MAX:
 		break;
@@ -897,6 +905,7 @@ int ctl_config_to_stack(const struct ctl_config *c, struct dp_stack *s, char *er
 		ifc->fault.rx = p->fault_rx;
 		ifc->fault.tx = p->fault_tx;
 		ifc->fault.seed = p->fault_seed;
+		ifc->link_timeout_ms = p->link_timeout_ms;
 		ifc->fault.on = dp_fault_dir_active(&p->fault_rx) || dp_fault_dir_active(&p->fault_tx);
 		rc = add_route(s, p->addr, p->prefix_len, 0, (uint16_t)i);
 		if (rc == 0 && p->gateway != 0)

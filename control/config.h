@@ -52,8 +52,9 @@ struct ctl_config_port {
 	uint16_t mtu;				/**< default 1500 */
 	struct dp_fault_dir fault_rx, fault_tx; /**< fault injection (port/dp_fault.h) */
 	uint64_t fault_seed;			/**< default 1 */
+	uint32_t link_timeout_ms;		/**< start-up link wait (default 3000) */
 	uint32_t seen;				/**< bit per key: duplicate detection */
-	struct ctl_config_origin key_origin[8]; /**< where each key was last set */
+	struct ctl_config_origin key_origin[12]; /**< where each key was last set */
 };
 
 /** One [routes] line "NET/LEN = GATEWAY" (host byte order). */

@@ -36,6 +36,7 @@
 #define DP_ARP_SLOTS 256
 #define DP_ARP_PENDING_DEFAULT 256 /* packets queued per unresolved address (arp_pending) */
 #define DP_ARP_PENDING_MAX 4096    /* largest arp_pending accepted */
+#define DP_LINK_TIMEOUT_DEFAULT_MS 3000 /* [portN] link_timeout_ms: start-up wait for link */
 
 struct dp_worker;
 
@@ -72,6 +73,7 @@ struct dp_iface {
 	uint16_t nb_rx_queues;     /**< RX queues: nb_queues, fewer if the device has fewer */
 	uint16_t reta_size;        /**< RSS RETA size; entry i = queue i % nb_rx_queues */
 	struct dp_fault_conf fault; /**< fault injection (zpath.ini fault_rx / fault_tx) */
+	uint32_t link_timeout_ms;   /**< start-up wait for link up ([portN] link_timeout_ms) */
 };
 
 /** A static route. The on-link route of each interface is added automatically. */

@@ -278,7 +278,7 @@ static void test_config_unknown_key_is_rejected(void **state)
 		     "idle_sleep_max_us)");
 	expect_error(PORT0 "speed = 10G\n",
 		     "t.ini:4: [port0] speed: unknown key (known: device, vdev, address, gateway, "
-		     "mtu, fault_rx, fault_tx, fault_seed)");
+		     "mtu, fault_rx, fault_tx, fault_seed, link_timeout_ms)");
 }
 
 static void test_config_unknown_section_is_rejected(void **state)
@@ -534,6 +534,30 @@ static void test_config_bad_idle_values_are_rejected(void **state)
 	assert_int_equal(c.tun.idle, DP_IDLE_POLL);
 }
 
+static void test_config_link_timeout_is_per_port_with_a_default(void **state)
+{
+	struct ctl_config c;
+	struct dp_stack st;
+
+	(void)state;
+	assert_int_equal(parse(&c, PORT0 "link_timeout_ms = 0\n[port1]\ndevice = net_tap1\n"
+					  "address = 10.1.0.2/24\n"),
+			 0);
+	assert_int_equal(c.ports[0].link_timeout_ms, 0);
+	assert_int_equal(c.ports[1].link_timeout_ms, DP_LINK_TIMEOUT_DEFAULT_MS);
+	assert_int_equal(ctl_config_override(&c, "port1.link_timeout_ms=250", err, sizeof(err)), 0);
+	assert_int_equal(ctl_config_to_stack(&c, &st, err, sizeof(err)), 0);
+	assert_int_equal(st.ifaces[0].link_timeout_ms, 0);
+	assert_int_equal(st.ifaces[1].link_timeout_ms, 250);
+
+	expect_error(PORT0 "link_timeout_ms = 600001\n",
+		     "t.ini:4: [port0] link_timeout_ms: 600001 is out of range 0..600000");
+	expect_error(PORT0 "link_timeout_ms = 3s\n",
+		     "t.ini:4: [port0] link_timeout_ms: \"3s\" is not a number");
+	expect_error(PORT0 "link_timeout_ms = 10\nlink_timeout_ms = 20\n",
+		     "t.ini:5: [port0] link_timeout_ms: duplicate key (first set on line 4)");
+}
+
 static void test_config_two_ports_cannot_share_device_or_address(void **state)
 {
 	(void)state;
@@ -572,6 +596,7 @@ int main(void)
 		cmocka_unit_test(test_config_two_ports_cannot_share_device_or_address),
 		cmocka_unit_test(test_config_idle_policy_keys_are_parsed_with_defaults),
 		cmocka_unit_test(test_config_bad_idle_values_are_rejected),
+		cmocka_unit_test(test_config_link_timeout_is_per_port_with_a_default),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
