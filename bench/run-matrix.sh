@@ -9,13 +9,18 @@
 #   raw/            every client's and server's stdout/stderr
 #
 # Transports: kernel<->kernel over loopback and over a veth pair between two network
-# namespaces (zb-a, zb-b); zpath<->zpath over memif and over vhost-user/virtio-user.
+# namespaces (PREFIX-a, PREFIX-b); zpath<->zpath over memif and over vhost-user/virtio-user.
 # Placements: same-cpu (client and server on one CPU) and cross-cpu (one CPU each).
+# zpath same-cpu cases run both processes with the idle policy --same-cpu-idle (default
+# yield: a worker gives up the CPU after idle_after empty poll passes, so the co-located
+# peer runs at once); cross-cpu zpath cases busy-poll (idle = poll, the stack's default).
+# --prefix names the namespaces, DPDK file prefixes and zpath instances (default zb).
 # A case whose backend or facility is missing is recorded as "not run: <reason>", a case that
 # ran and failed as "failed: <reason>"; nothing is ever estimated or copied from elsewhere.
 #
 # usage: bench/run-matrix.sh [--duration S] [--warmup S] [--build DIR] [--out DIR]
-#                            [--only REGEX] [--cpus A,B] [--no-plots]
+#                            [--only REGEX] [--cpus A,B] [--no-plots] [--prefix NAME]
+#                            [--same-cpu-idle poll|yield|sleep] [--idle-after N]
 #        bench/run-matrix.sh --report DIR    (only rewrite DIR's results.md and plots)
 set -u
 
@@ -28,6 +33,9 @@ ONLY=.
 CPUS=0,1
 PLOTS=1
 REPORT_ONLY=0
+NP=zb               # name prefix: namespaces, veth, DPDK file prefixes, zpath instances
+SAME_CPU_IDLE=yield # [stack] idle of both zpath processes when they share one CPU
+IDLE_AFTER=8        # [stack] idle_after with it
 
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -39,7 +47,10 @@ while [ $# -gt 0 ]; do
 	--cpus) CPUS=$2; shift 2 ;;
 	--no-plots) PLOTS=0; shift ;;
 	--report) OUT=$2; REPORT_ONLY=1; shift 2 ;;
-	-h|--help) sed -n '3,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--prefix) NP=$2; shift 2 ;;
+	--same-cpu-idle) SAME_CPU_IDLE=$2; shift 2 ;;
+	--idle-after) IDLE_AFTER=$2; shift 2 ;;
+	-h|--help) sed -n '3,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "run-matrix: unknown option $1" >&2; exit 2 ;;
 	esac
 done
@@ -55,7 +66,11 @@ CPU_A=${CPUS%,*}
 CPU_B=${CPUS#*,}
 SRV_PID=
 CREATED_NS=0
-RUNDIR=$(mktemp -d /tmp/zb-matrix.XXXXXX)
+case "$SAME_CPU_IDLE" in
+poll|yield|sleep) ;;
+*) echo "run-matrix: --same-cpu-idle takes poll, yield or sleep" >&2; exit 2 ;;
+esac
+RUNDIR=$(mktemp -d "/tmp/$NP-matrix.XXXXXX")
 SRV_LIMIT=$(python3 -c "print(int($DURATION + $WARMUP + 60))")
 CLI_LIMIT=$(python3 -c "print(int($DURATION + $WARMUP + 40))")
 
@@ -91,10 +106,11 @@ record() {
 		base=$(tail -n 1 "$file")
 	fi
 	jq -c --arg case "$case" --arg wl "$wl" --arg tr "$tr" --arg pl "$pl" --arg mode "$mode" \
-		--arg run "$run" --arg opts "$opts" \
+		--arg run "$run" --arg opts "$opts" --arg idle "${ZP_IDLE:-}" \
 		--argjson srv "${SRV_RC:-null}" \
 		'. + {case: $case, workload: $wl, transport: $tr, placement: $pl, mode: $mode,
-		      options: $opts, run: $run, server_exit: $srv}' \
+		      options: $opts, run: $run, server_exit: $srv}
+		 + (if $idle == "" then {} else {zpath_idle: $idle} end)' \
 		<<<"$base" >>"$JSONL"
 	log "$case: $run"
 }
@@ -120,27 +136,29 @@ last_line() {
 cleanup() {
 	stop_server
 	if [ "$CREATED_NS" = 1 ]; then
-		ip netns del zb-a 2>/dev/null
-		ip netns del zb-b 2>/dev/null
+		ip netns del "$NP-a" 2>/dev/null
+		ip netns del "$NP-b" 2>/dev/null
 	fi
-	rm -rf "$RUNDIR" /var/run/dpdk/zb-bench-srv /var/run/dpdk/zb-bench-cli
+	rm -rf "$RUNDIR" "/var/run/dpdk/$NP-bench-srv" "/var/run/dpdk/$NP-bench-cli"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Two namespaces joined by a veth pair: zb-a 10.99.0.1 <-> zb-b 10.99.0.2.
+# Two namespaces joined by a veth pair: $NP-a 10.99.0.1 <-> $NP-b 10.99.0.2.
 setup_veth() {
-	if ip netns list | grep -qw zb-a && ip netns list | grep -qw zb-b; then
+	local a=$NP-a b=$NP-b
+	if ip netns list | grep -qw "$a" && ip netns list | grep -qw "$b"; then
 		return 0
 	fi
-	ip netns add zb-a 2>"$RUNDIR/ns.err" || return 1
+	ip netns add "$a" 2>"$RUNDIR/ns.err" || return 1
 	CREATED_NS=1
-	ip netns add zb-b 2>>"$RUNDIR/ns.err" || return 1
-	ip link add zb-va netns zb-a type veth peer name zb-vb netns zb-b 2>>"$RUNDIR/ns.err" ||
-		return 1
-	ip -n zb-a addr add 10.99.0.1/24 dev zb-va && ip -n zb-b addr add 10.99.0.2/24 dev zb-vb &&
-		ip -n zb-a link set zb-va up && ip -n zb-b link set zb-vb up &&
-		ip -n zb-a link set lo up && ip -n zb-b link set lo up
+	ip netns add "$b" 2>>"$RUNDIR/ns.err" || return 1
+	ip link add "$NP-va" netns "$a" type veth peer name "$NP-vb" netns "$b" \
+		2>>"$RUNDIR/ns.err" || return 1
+	ip -n "$a" addr add 10.99.0.1/24 dev "$NP-va" &&
+		ip -n "$b" addr add 10.99.0.2/24 dev "$NP-vb" &&
+		ip -n "$a" link set "$NP-va" up && ip -n "$b" link set "$NP-vb" up &&
+		ip -n "$a" link set lo up && ip -n "$b" link set lo up
 }
 
 # zpath.ini for one side: zpath_ini FILE INSTANCE DEVICE ADDRESS
@@ -161,6 +179,7 @@ zpath_ini() {
 prepare_transport() {
 	local tr=$1 scpu=$2 ccpu=$3
 	NOT_RUN=
+	ZP_IDLE=
 	case "$tr" in
 	kernel-loopback)
 		SRV_CMD=("$KBIN" rr --server 127.0.0.1:5201 --cpu "$scpu")
@@ -170,11 +189,11 @@ prepare_transport() {
 		;;
 	kernel-veth)
 		if ! setup_veth; then
-			NOT_RUN="not run: cannot create namespaces zb-a/zb-b: $(tail -n1 "$RUNDIR/ns.err")"
+			NOT_RUN="not run: cannot create namespaces $NP-a/$NP-b: $(tail -n1 "$RUNDIR/ns.err")"
 			return
 		fi
-		SRV_CMD=(ip netns exec zb-b "$KBIN" rr --server 10.99.0.2:5201 --cpu "$scpu")
-		CLI_CMD=(ip netns exec zb-a "$KBIN")
+		SRV_CMD=(ip netns exec "$NP-b" "$KBIN" rr --server 10.99.0.2:5201 --cpu "$scpu")
+		CLI_CMD=(ip netns exec "$NP-a" "$KBIN")
 		CLI_CPU=(--cpu "$ccpu")
 		CLI_TARGET=10.99.0.2:5201
 		;;
@@ -183,7 +202,15 @@ prepare_transport() {
 			NOT_RUN="not run: zpath-bench is not built (bench/meson.build links it only once libzpath defines zp_init, zp_run, zp_socket and zp_epoll_wait)"
 			return
 		fi
-		local sock=$RUNDIR/$tr.sock sdev cdev svdev cvdev extra=()
+		local sock=$RUNDIR/$tr.sock sdev cdev svdev cvdev extra=() idle=()
+		# Two busy-pollers on one CPU each burn their time slice on an empty ring: there
+		# both run the idle policy (the table says which).
+		ZP_IDLE=poll
+		if [ "$scpu" = "$ccpu" ]; then
+			ZP_IDLE="$SAME_CPU_IDLE"
+			idle=(-s "stack.idle=$SAME_CPU_IDLE" -s "stack.idle_after=$IDLE_AFTER")
+			[ "$SAME_CPU_IDLE" = poll ] || ZP_IDLE="$SAME_CPU_IDLE, idle_after $IDLE_AFTER"
+		fi
 		if [ "$tr" = zpath-memif ]; then
 			sdev=net_memif0; svdev="net_memif0,role=server,id=0,socket=$sock,socket-abstract=no"
 			cdev=net_memif0; cvdev="net_memif0,role=client,id=0,socket=$sock,socket-abstract=no"
@@ -192,14 +219,14 @@ prepare_transport() {
 			cdev=net_virtio_user0; cvdev="net_virtio_user0,path=$sock,queues=1"
 			extra=(--single-file-segments)
 		fi
-		zpath_ini "$RUNDIR/srv.ini" zb-bench-srv "$sdev" 10.98.0.2/24
-		zpath_ini "$RUNDIR/cli.ini" zb-bench-cli "$cdev" 10.98.0.1/24
-		SRV_CMD=("$ZBIN" -l "$scpu" --no-huge -m 512 --no-pci --file-prefix zb-bench-srv
-			--log-level '*:warning' --vdev "$svdev" -- -c "$RUNDIR/srv.ini" -q --
-			rr --server 10.98.0.2:5201)
-		CLI_CMD=("$ZBIN" -l "$ccpu" --no-huge -m 512 --no-pci --file-prefix zb-bench-cli
+		zpath_ini "$RUNDIR/srv.ini" "$NP-bench-srv" "$sdev" 10.98.0.2/24
+		zpath_ini "$RUNDIR/cli.ini" "$NP-bench-cli" "$cdev" 10.98.0.1/24
+		SRV_CMD=("$ZBIN" -l "$scpu" --no-huge -m 512 --no-pci --file-prefix "$NP-bench-srv"
+			--log-level '*:warning' --vdev "$svdev" -- -c "$RUNDIR/srv.ini" -q "${idle[@]}"
+			-- rr --server 10.98.0.2:5201)
+		CLI_CMD=("$ZBIN" -l "$ccpu" --no-huge -m 512 --no-pci --file-prefix "$NP-bench-cli"
 			"${extra[@]}" --log-level '*:warning' --vdev "$cvdev" -- -c "$RUNDIR/cli.ini"
-			-q --)
+			-q "${idle[@]}" --)
 		CLI_CPU=()
 		CLI_TARGET=10.98.0.2:5201
 		;;
@@ -230,6 +257,7 @@ run_matrix() {
 		echo "host: $(uname -nr); cpus: $(nproc); $(grep -m1 'model name' /proc/cpuinfo)"
 		echo "commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null) $(git -C "$ROOT" status --porcelain 2>/dev/null | grep -q . && echo '(dirty tree)')"
 		echo "duration: $DURATION s, warmup: $WARMUP s"
+		echo "zpath idle policy: same-cpu $SAME_CPU_IDLE (idle_after $IDLE_AFTER), cross-cpu poll"
 	} >"$OUT/env.txt"
 
 	for tr in "${TRANSPORTS[@]}"; do
@@ -323,6 +351,13 @@ md = ["# zpath-bench matrix", "", "```", env, "```", "",
       "Ratios are zpath / kernel of the same workload and CPU placement; for throughput "
       "higher is better, for latency lower is better. '-' = no number (see the status "
       "column).", ""]
+idles = sorted({(r["placement"], r["zpath_idle"]) for r in rows if r.get("zpath_idle")})
+if idles:
+    md += ["zpath idle policy (`[stack] idle`, both processes): " +
+           "; ".join("%s: %s" % (pl, i) for pl, i in idles) +
+           ". With `poll` two zpath processes on one CPU each spin through their time "
+           "slice; `yield` hands the CPU to the peer after `idle_after` empty passes. "
+           "The zpath rows show the policy next to the transport.", ""]
 for wl in workloads:
     mode = next(r["mode"] for r in rows if r["workload"] == wl)
     mets = METRICS[mode]
@@ -340,7 +375,10 @@ for wl in workloads:
             status = r["run"]
             if r.get("server_exit") not in (0, None):
                 status += " (server exit status %d)" % r["server_exit"]
-            md.append("| %s | %s | %s | %s |" % (pl, tr, " | ".join(vals), status))
+            label = tr
+            if r.get("zpath_idle"):
+                label += " (idle=%s)" % r["zpath_idle"].split(",")[0]
+            md.append("| %s | %s | %s | %s |" % (pl, label, " | ".join(vals), status))
     ratio_lines = []
     for pl in placements:
         for z, k in PAIRS:

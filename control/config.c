@@ -202,6 +202,9 @@ enum stack_key {
 	SK_ARP_PENDING,
 	SK_TCP_SNDBUF,
 	SK_TCP_RECOVERY,
+	SK_IDLE,
+	SK_IDLE_AFTER,
+	SK_IDLE_SLEEP_MAX,
 	SK_MAX
 };
 
@@ -229,6 +232,15 @@ static const char *const stack_key_names[SK_MAX] = {
 	[SK_TCP_CC] = "tcp_cc",		  [SK_ARP_PENDING] = "arp_pending",
 	[SK_TCP_SNDBUF] = "tcp_sndbuf",
 	[SK_TCP_RECOVERY] = "tcp_recovery",
+	[SK_IDLE] = "idle",		  [SK_IDLE_AFTER] = "idle_after",
+	[SK_IDLE_SLEEP_MAX] = "idle_sleep_max_us",
+};
+
+/* [stack] idle: the names of enum dp_idle_policy. */
+static const char *const idle_names[] = {
+	[DP_IDLE_POLL] = "poll",
+	[DP_IDLE_YIELD] = "yield",
+	[DP_IDLE_SLEEP] = "sleep",
 };
 
 static const struct uint_key stack_uint_keys[SK_MAX] = {
@@ -242,6 +254,8 @@ static const struct uint_key stack_uint_keys[SK_MAX] = {
 	[SK_TCP_MSL] = UKEY(tun.tcp_msl_ms, 1, 600000),
 	[SK_TCP_FIN_TIMEOUT] = UKEY(tun.tcp_fin_timeout_ms, 1, 3600000),
 	[SK_TCP_SNDBUF] = UKEY(tun.tcp_sndbuf, 2048, 16777216),
+	[SK_IDLE_AFTER] = UKEY(tun.idle_after, 0, 1000000000),
+	[SK_IDLE_SLEEP_MAX] = UKEY(tun.idle_sleep_max_us, 1, DP_IDLE_SLEEP_MAX_LIMIT),
 };
 
 static void store_uint(struct ctl_config *c, const struct uint_key *k, uint64_t v)
@@ -292,7 +306,8 @@ static int stack_set(struct cfg_ctx *x, const char *key, const char *val)
 		return fail_here(x, "stack", key,
 				 "unknown key (known: workers, mbufs, mbuf_cache, arp_timeout_ms, "
 				 "arp_retry_ms, arp_retries, arp_pending, tcp_msl_ms, "
-				 "tcp_fin_timeout_ms, tcp_rfc1337, instance, tcp_cc, tcp_sndbuf, tcp_recovery)");
+				 "tcp_fin_timeout_ms, tcp_rfc1337, instance, tcp_cc, tcp_sndbuf, "
+				 "tcp_recovery, idle, idle_after, idle_sleep_max_us)");
 	if (x->spec == NULL) {
 		if (c->stack_seen & (1u << k))
 			return fail_here(x, "stack", key, "duplicate key (first set on line %u)",
@@ -312,6 +327,8 @@ static int stack_set(struct cfg_ctx *x, const char *key, const char *val)
 	case SK_TCP_MSL:
 	case SK_TCP_FIN_TIMEOUT:
 	case SK_TCP_SNDBUF:
+	case SK_IDLE_AFTER:
+	case SK_IDLE_SLEEP_MAX:
 		if (parse_uint(val, stack_uint_keys[k].min, stack_uint_keys[k].max, &n, msg,
 			       sizeof(msg)) != 0)
 			return fail_here(x, "stack", key, "%s", msg);
@@ -350,6 +367,19 @@ static int stack_set(struct cfg_ctx *x, const char *key, const char *val)
 			return fail_here(x, "stack", key,
 					 "\"%s\" is not a loss detection (known: rack, rfc6675)", val);
 		return 0;
+	case SK_IDLE: {
+		unsigned i;
+
+		for (i = 0; i < RTE_DIM(idle_names); i++)
+			if (strcmp(val, idle_names[i]) == 0)
+				break;
+		if (i == RTE_DIM(idle_names))
+			return fail_here(x, "stack", key,
+					 "\"%s\" is not an idle policy (known: poll, yield, sleep)",
+					 val);
+		c->tun.idle = (uint8_t)i;
+		return 0;
+	}
 	case SK_MAX:
 		break;
 	}
@@ -368,6 +398,7 @@ enum port_key {
 	PK_FAULT_RX,
 	PK_FAULT_TX,
 	PK_FAULT_SEED,
+	PK_LINK_TIMEOUT,
 	PK_MAX
 };
 _Static_assert(PK_MAX <= RTE_DIM(((struct ctl_config_port *)0)->key_origin), "key_origin");
@@ -376,6 +407,7 @@ static const char *const port_key_names[PK_MAX] = {
 	[PK_DEVICE] = "device",	  [PK_VDEV] = "vdev", [PK_ADDRESS] = "address",
 	[PK_GATEWAY] = "gateway", [PK_MTU] = "mtu",   [PK_FAULT_RX] = "fault_rx",
 	[PK_FAULT_TX] = "fault_tx", [PK_FAULT_SEED] = "fault_seed",
+	[PK_LINK_TIMEOUT] = "link_timeout_ms",
 };
 
 static int port_set(struct cfg_ctx *x, unsigned idx, const char *section, const char *key,
@@ -394,7 +426,7 @@ static int port_set(struct cfg_ctx *x, unsigned idx, const char *section, const 
 	if (k == PK_MAX)
 		return fail_here(x, section, key,
 				 "unknown key (known: device, vdev, address, gateway, mtu, "
-				 "fault_rx, fault_tx, fault_seed)");
+				 "fault_rx, fault_tx, fault_seed, link_timeout_ms)");
 	if (x->spec == NULL && (p->seen & (1u << k)))
 		return fail_here(x, section, key, "duplicate key (first set on line %u)",
 				 p->key_origin[k].line);
@@ -403,6 +435,7 @@ static int port_set(struct cfg_ctx *x, unsigned idx, const char *section, const 
 		p->origin = here(x);
 		p->mtu = 1500;
 		p->fault_seed = 1;
+		p->link_timeout_ms = DP_LINK_TIMEOUT_DEFAULT_MS;
 	}
 	p->key_origin[k] = here(x);
 	p->seen |= 1u << k;
@@ -472,6 +505,11 @@ static int port_set(struct cfg_ctx *x, unsigned idx, const char *section, const 
 		if (parse_uint(val, 0, UINT64_MAX, &n, msg, sizeof(msg)) != 0)
 			return fail_here(x, section, key, "%s", msg);
 		p->fault_seed = n;
+		return 0;
+	case PK_LINK_TIMEOUT:
+		if (parse_uint(val, 0, 600000, &n, msg, sizeof(msg)) != 0)
+			return fail_here(x, section, key, "%s", msg);
+		p->link_timeout_ms = (uint32_t)n;
 		return 0;
 	case PK_MAX:
 		break;
@@ -601,6 +639,9 @@ void ctl_config_defaults(struct ctl_config *c)
 	c->tun.tcp_fin_timeout_ms = 60000;
 	c->tun.tcp_rfc1337_off = false;
 	c->tun.tcp_sndbuf = 262144;
+	c->tun.idle = DP_IDLE_POLL;
+	c->tun.idle_after = DP_IDLE_AFTER_DEFAULT;
+	c->tun.idle_sleep_max_us = DP_IDLE_SLEEP_MAX_DEFAULT;
 	snprintf(c->instance, sizeof(c->instance), "zpath");
 }
 
@@ -881,6 +922,7 @@ int ctl_config_to_stack(const struct ctl_config *c, struct dp_stack *s, char *er
 		ifc->fault.rx = p->fault_rx;
 		ifc->fault.tx = p->fault_tx;
 		ifc->fault.seed = p->fault_seed;
+		ifc->link_timeout_ms = p->link_timeout_ms;
 		ifc->fault.on = dp_fault_dir_active(&p->fault_rx) || dp_fault_dir_active(&p->fault_tx);
 		rc = add_route(s, p->addr, p->prefix_len, 0, (uint16_t)i);
 		if (rc == 0 && p->gateway != 0)

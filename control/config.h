@@ -52,8 +52,9 @@ struct ctl_config_port {
 	uint16_t mtu;				/**< default 1500 */
 	struct dp_fault_dir fault_rx, fault_tx; /**< fault injection (port/dp_fault.h) */
 	uint64_t fault_seed;			/**< default 1 */
+	uint32_t link_timeout_ms;		/**< start-up link wait (default 3000) */
 	uint32_t seen;				/**< bit per key: duplicate detection */
-	struct ctl_config_origin key_origin[8]; /**< where each key was last set */
+	struct ctl_config_origin key_origin[12]; /**< where each key was last set */
 };
 
 /** One [routes] line "NET/LEN = GATEWAY" (host byte order). */
@@ -74,7 +75,7 @@ struct ctl_config {
 	struct dp_tunables tun;			 /**< ARP and TCP tunables */
 	char instance[CTL_CFG_INSTANCE_MAX + 1]; /**< control-socket name (default "zpath") */
 	uint32_t stack_seen;			 /**< bit per [stack] key (duplicate detection) */
-	unsigned stack_line[16];		 /**< line each [stack] key was set on */
+	unsigned stack_line[32];		 /**< line each [stack] key was set on */
 	uint16_t nb_ports; /**< set by ctl_config_finish(): ports 0..nb_ports-1 */
 	struct ctl_config_port ports[CTL_CFG_MAX_PORTS];
 	uint16_t nb_routes;

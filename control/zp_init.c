@@ -35,7 +35,6 @@
 #include "tcp/tcp.h"
 
 #define ZP_MAX_OVERRIDES 64
-#define ZP_LINK_WAIT_MS	 3000
 
 enum zp_state {
 	ZP_STATE_NONE,	 /**< zp_init() not called */
@@ -57,6 +56,7 @@ static struct {
 	struct rte_mempool *pools[DP_MAX_WORKERS];
 	bool worker_init[DP_MAX_WORKERS];
 	bool sock_init[DP_MAX_WORKERS];
+	uint32_t link_up_ms[DP_MAX_PORTS]; /**< dp_port_link_wait(): when each link came up */
 	bool pdump;
 	char pdump_note[128];
 	bool ctl;
@@ -433,6 +433,12 @@ static void start_pdump(void)
 	}
 }
 
+static const char *const idle_name[] = {
+	[DP_IDLE_POLL] = "poll (busy)",
+	[DP_IDLE_YIELD] = "yield",
+	[DP_IDLE_SLEEP] = "sleep",
+};
+
 static void report(void)
 {
 	const struct dp_stack *s = &zp.stack;
@@ -442,8 +448,17 @@ static void report(void)
 	printf("zpath %s: instance \"%s\", %u worker(s), pid %d\n", ZPATH_VERSION, zp.cfg.instance,
 	       s->nb_workers, (int)getpid());
 	for (i = 0; i < s->nb_ifaces; i++) {
+		uint32_t up = zp.link_up_ms[i];
+
 		dp_port_describe(&s->ifaces[i], &zp.ports[i], buf, sizeof(buf));
 		printf("  port%u %s\n", i, buf);
+		if (up == DP_LINK_UNKNOWN)
+			printf("    link: the driver does not report it (not waited for)\n");
+		else if (up == DP_LINK_DOWN)
+			printf("    link: still down after %u ms (link_timeout_ms)\n",
+			       s->ifaces[i].link_timeout_ms);
+		else
+			printf("    link: up after %u ms\n", up);
 	}
 	for (i = 0; i < s->nb_routes; i++) {
 		const struct dp_route *r = &s->routes[i];
@@ -468,7 +483,12 @@ static void report(void)
 	if (rte_lcore_count() > s->nb_workers)
 		printf("  %u lcore(s) beyond the workers stay idle\n",
 		       rte_lcore_count() - s->nb_workers);
-	printf("  packet capture: %s\n", zp.pdump_note);
+	printf("  idle policy: %s", idle_name[s->tun.idle]);
+	if (s->tun.idle != DP_IDLE_POLL)
+		printf(" after %u empty passes", s->tun.idle_after);
+	if (s->tun.idle == DP_IDLE_SLEEP)
+		printf(", naps up to %u us", s->tun.idle_sleep_max_us);
+	printf("\n  packet capture: %s\n", zp.pdump_note);
 	fflush(stdout);
 }
 
@@ -505,7 +525,7 @@ int zp_init(int argc, char **argv)
 	    start_ports() != 0 || create_workers() != 0)
 		goto fail;
 
-	down = dp_port_link_wait(zp.stack.ifaces, zp.stack.nb_ifaces, ZP_LINK_WAIT_MS);
+	down = dp_port_link_wait(zp.stack.ifaces, zp.stack.nb_ifaces, zp.link_up_ms);
 	start_pdump();
 	rc = hook_signals();
 	if (rc != 0) {
@@ -523,9 +543,8 @@ int zp_init(int argc, char **argv)
 	if (!zp.quiet) {
 		report();
 		if (down > 0)
-			printf("  %u port(s) still without link after %u ms: packets flow once it "
-			       "comes up\n",
-			       down, ZP_LINK_WAIT_MS);
+			printf("  %u port(s) still without link: packets flow once it comes up\n",
+			       down);
 		fflush(stdout);
 	}
 	return eal_n + prog;

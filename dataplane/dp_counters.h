@@ -66,6 +66,9 @@
 	X(ICMP_OTHER_IN, "icmp_other_in", "other ICMP messages passed to their handler")           \
 	X(MSG_RUN, "msgs_run", "control messages run by this worker")                              \
 	X(TIMERS_FIRED, "timers_fired", "timers fired")                                            \
+	X(IDLE_YIELDS, "idle_yields", "idle policy: sched_yield() calls after empty passes")       \
+	X(IDLE_SLEEPS, "idle_sleeps", "idle policy: sleeps after empty passes")                    \
+	X(IDLE_SLEEP_US, "idle_sleep_us", "idle policy: microseconds of sleep asked for")          \
 	X(FAULT_RX_DROP, "fault_rx_drop", "fault injection: received packets dropped")             \
 	X(FAULT_RX_DUP, "fault_rx_dup", "fault injection: received packets duplicated")            \
 	X(FAULT_RX_REORDER, "fault_rx_reorder", "fault injection: received packets reordered")     \

@@ -36,6 +36,7 @@
 #define DP_ARP_SLOTS 256
 #define DP_ARP_PENDING_DEFAULT 256 /* packets queued per unresolved address (arp_pending) */
 #define DP_ARP_PENDING_MAX 4096    /* largest arp_pending accepted */
+#define DP_LINK_TIMEOUT_DEFAULT_MS 3000 /* [portN] link_timeout_ms: start-up wait for link */
 
 struct dp_worker;
 
@@ -72,6 +73,7 @@ struct dp_iface {
 	uint16_t nb_rx_queues;     /**< RX queues: nb_queues, fewer if the device has fewer */
 	uint16_t reta_size;        /**< RSS RETA size; entry i = queue i % nb_rx_queues */
 	struct dp_fault_conf fault; /**< fault injection (zpath.ini fault_rx / fault_tx) */
+	uint32_t link_timeout_ms;   /**< start-up wait for link up ([portN] link_timeout_ms) */
 };
 
 /** A static route. The on-link route of each interface is added automatically. */
@@ -82,6 +84,16 @@ struct dp_route {
 	rte_be32_t gateway; /**< 0 = on-link */
 	uint16_t iface;     /**< index into dp_stack.ifaces */
 };
+
+/** What a worker does after idle_after consecutive empty passes ([stack] idle). */
+enum dp_idle_policy {
+	DP_IDLE_POLL = 0, /**< keep busy-polling (the default) */
+	DP_IDLE_YIELD,    /**< sched_yield() on every further empty pass */
+	DP_IDLE_SLEEP,    /**< sleep, 1 us doubling up to idle_sleep_max_us, never past a timer */
+};
+#define DP_IDLE_AFTER_DEFAULT	  8    /* empty passes before the policy acts */
+#define DP_IDLE_SLEEP_MAX_DEFAULT 250  /* us */
+#define DP_IDLE_SLEEP_MAX_LIMIT	  100000 /* us: largest idle_sleep_max_us accepted */
 
 /** Tunables read from zpath.ini [stack]. */
 struct dp_tunables {
@@ -95,6 +107,9 @@ struct dp_tunables {
 	uint8_t tcp_cc;              /**< default congestion control (enum tcp_cc_algo; 0 cubic) */
 	uint32_t tcp_sndbuf;         /**< default SO_SNDBUF: cap of send autotuning (0 = 256 KiB) */
 	bool tcp_rack_off;           /**< [stack] tcp_recovery = rfc6675: DupThresh, no RACK-TLP */
+	uint8_t idle;                /**< enum dp_idle_policy (default poll) */
+	uint32_t idle_after;         /**< empty passes before the idle policy acts */
+	uint32_t idle_sleep_max_us;  /**< idle = sleep: longest single sleep */
 };
 
 /** The whole stack as zp_init() configured it. One per process; read-only after start. */
@@ -143,6 +158,12 @@ static inline bool dp_timer_armed(const struct dp_timer *t)
 }
 /** Fire every timer whose expiry is <= w->now_ns. Returns how many fired. */
 unsigned dp_timer_run(struct dp_worker *w);
+/**
+ * When dp_timer_run() will next fire a timer, looking no further than @p until_ns: the start of
+ * the first tick whose slot holds a timer due by then, or UINT64_MAX if none fires up to
+ * @p until_ns. Costs one slot visit per tick up to @p until_ns (the idle policy, not the loop).
+ */
+uint64_t dp_timer_next_ns(const struct dp_worker *w, uint64_t until_ns);
 
 /* ------------------------------------------------------------------------------------------ */
 /* ARP cache (per worker).                                                                     */
@@ -250,6 +271,8 @@ struct dp_worker {
 	/* Hot, written every loop. */
 	uint64_t now_ns __rte_cache_aligned;
 	uint64_t loops;
+	uint32_t idle_passes;         /**< consecutive empty passes (the idle policy) */
+	bool idle_slack_set;          /**< idle = sleep: this thread's timer slack is lowered */
 	struct dp_txbuf tx[DP_MAX_PORTS];
 	struct dp_timer_wheel timers;
 	struct dp_arp_table arp;
@@ -295,6 +318,16 @@ void dp_worker_fini(struct dp_worker *w);
  * packets, timers, control messages, TX flush. Returns the number of packets received.
  */
 unsigned dp_worker_poll(struct dp_worker *w);
+
+/**
+ * The idle policy's sleep (idle = sleep), a pure function: how many microseconds a worker may
+ * sleep after its @p empty -th consecutive empty pass, at @p now_ns, when it must be awake
+ * again by @p deadline_ns (the next timer). 0 before idle_after empty passes, and when less
+ * than 1 us is left; otherwise 1 us doubling with every further empty pass, capped at
+ * idle_sleep_max_us and at the deadline.
+ */
+uint32_t dp_idle_sleep_us(const struct dp_tunables *t, uint32_t empty, uint64_t now_ns,
+			  uint64_t deadline_ns);
 
 /** Post a message to @p w from any thread. Returns 0 or -ENOBUFS (ring full). */
 int dp_worker_post(struct dp_worker *w, dp_msg_fn fn, void *arg);

@@ -111,3 +111,27 @@ unsigned dp_timer_run(struct dp_worker *w)
 	w->stats[DP_STAT_TIMERS_FIRED] += fired;
 	return fired;
 }
+
+uint64_t dp_timer_next_ns(const struct dp_worker *w, uint64_t until_ns)
+{
+	const struct dp_timer_wheel *tw = &w->timers;
+	uint64_t tick, last;
+
+	if (tw->nb_armed == 0)
+		return UINT64_MAX;
+	/* dp_timer_run() visits the slot of tick t on the first pass at or after t * TICK and
+	 * fires there the timers already due; a timer further than a revolution away shares the
+	 * slot but is not due on this visit. */
+	last = tick_of(until_ns + DP_TIMER_TICK_NS - 1);
+	if (last > tw->last_tick + DP_TIMER_SLOTS)
+		last = tw->last_tick + DP_TIMER_SLOTS;
+	for (tick = tw->last_tick + 1; tick <= last; tick++) {
+		uint64_t at = tick * DP_TIMER_TICK_NS;
+		const struct dp_timer *t;
+
+		for (t = tw->slot[tick & (DP_TIMER_SLOTS - 1)]; t != NULL; t = t->next)
+			if (t->expire_ns <= at)
+				return at;
+	}
+	return UINT64_MAX;
+}

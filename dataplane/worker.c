@@ -4,8 +4,10 @@
  * TX flush. One struct dp_worker per lcore holds all of its state.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include <rte_cycles.h>
 #include <rte_errno.h>
@@ -156,12 +158,94 @@ static uint16_t steer_burst(struct dp_worker *w, uint16_t iface, struct rte_mbuf
 	return keep;
 }
 
+uint32_t dp_idle_sleep_us(const struct dp_tunables *t, uint32_t empty, uint64_t now_ns,
+			  uint64_t deadline_ns)
+{
+	uint32_t k, us;
+	uint64_t left;
+
+	if (empty < t->idle_after || deadline_ns <= now_ns)
+		return 0;
+	/* Grow like l3fwd-power's idle heuristic: short naps first, so traffic that pauses
+	 * briefly loses little, then longer ones while nothing comes. */
+	k = empty - t->idle_after;
+	us = k >= 31 ? UINT32_MAX : 1u << k;
+	us = RTE_MIN(us, t->idle_sleep_max_us);
+	left = (deadline_ns - now_ns) / 1000;
+	return (uint32_t)RTE_MIN((uint64_t)us, left);
+}
+
+/* Packets a fault-injection port holds back for later (released by a later pass). */
+static bool fault_held(const struct dp_worker *w)
+{
+	const struct dp_stack *s = w->stack;
+	uint16_t i;
+
+	for (i = 0; i < s->nb_ifaces; i++)
+		if (s->ifaces[i].fault.on &&
+		    (dp_fault_pending(w, i, 0) != 0 || dp_fault_pending(w, i, 1) != 0))
+			return true;
+	return false;
+}
+
+/*
+ * The idle policy ([stack] idle), at the end of a pass that received, sent and ran nothing.
+ * Output a full TX ring refuses does not make a pass busy: on a shared CPU the ring's
+ * consumer (a vhost or memif peer) needs the CPU to drain it, and spinning keeps it away.
+ * sched_yield() is called directly (DPDK has no yield); the sleep is rte_delay_us_sleep(),
+ * bounded by the next timer and ARP deadline. On a virtual clock (tests) nothing blocks: a
+ * sleep advances the clock by its length instead.
+ */
+static void idle(struct dp_worker *w)
+{
+	const struct dp_tunables *t = &w->stack->tun;
+	uint64_t now, deadline;
+	uint32_t us;
+
+	if (w->idle_passes < UINT32_MAX)
+		w->idle_passes++;
+	if (w->idle_passes < t->idle_after)
+		return;
+	switch ((enum dp_idle_policy)t->idle) {
+	case DP_IDLE_POLL:
+		return;
+	case DP_IDLE_YIELD:
+		w->stats[DP_STAT_IDLE_YIELDS]++;
+		if (!w->virt_clock)
+			sched_yield();
+		return;
+	case DP_IDLE_SLEEP:
+		break;
+	}
+	if (fault_held(w))
+		return;
+	now = w->virt_clock ? w->now_ns : dp_clock_ns();
+	deadline = dp_timer_next_ns(w, now + (uint64_t)t->idle_sleep_max_us * 1000);
+	deadline = RTE_MIN(deadline, w->arp.next_sweep_ns);
+	us = dp_idle_sleep_us(t, w->idle_passes, now, deadline);
+	if (us == 0)
+		return;
+	w->stats[DP_STAT_IDLE_SLEEPS]++;
+	w->stats[DP_STAT_IDLE_SLEEP_US] += us;
+	if (w->virt_clock) {
+		w->now_ns += (uint64_t)us * 1000;
+		return;
+	}
+	if (!w->idle_slack_set) {
+		/* The default 50 us timer slack would overshoot short naps and timer deadlines. */
+		prctl(PR_SET_TIMERSLACK, 1000UL);
+		w->idle_slack_set = true;
+	}
+	rte_delay_us_sleep(us);
+}
+
 unsigned dp_worker_poll(struct dp_worker *w)
 {
 	const struct dp_stack *s = w->stack;
 	struct rte_mbuf *pkts[DP_RX_BURST];
 	struct dp_msg msgs[DP_MSG_BURST];
 	unsigned total = 0, i, j, n;
+	uint64_t tx0 = w->stats[DP_STAT_TX_PACKETS];
 
 	if (!w->virt_clock)
 		w->now_ns = dp_clock_ns();
@@ -210,6 +294,12 @@ unsigned dp_worker_poll(struct dp_worker *w)
 		poll_hook(w);
 	w->in_poll = false;
 	dp_tx_flush(w);
+	if (unlikely(s->tun.idle != DP_IDLE_POLL)) {
+		if (total != 0 || n != 0 || w->stats[DP_STAT_TX_PACKETS] != tx0)
+			w->idle_passes = 0;
+		else
+			idle(w);
+	}
 	return total;
 }
 

@@ -62,11 +62,19 @@ int dp_port_open(struct dp_iface *ifc, struct dp_port *p, const char *device, co
 int dp_port_start(struct dp_iface *ifc, struct dp_port *p, struct rte_mempool *const *pools,
 		  const int *sockets, uint16_t nb_workers, char *err, size_t errlen);
 
+#define DP_LINK_WAIT_TICK_MS 10		/* how often dp_port_link_wait() looks */
+#define DP_LINK_DOWN UINT32_MAX		/* up_ms[]: no link within the port's timeout */
+#define DP_LINK_UNKNOWN (UINT32_MAX - 1) /* up_ms[]: the PMD cannot say (not waited for) */
+
 /**
- * Wait up to @p timeout_ms (sleeping, not spinning) for every port to report link up.
- * @return the number of ports whose link is still down.
+ * Wait for link on @p n ports, sleeping DP_LINK_WAIT_TICK_MS between looks with
+ * rte_eth_link_get_nowait(), each port for at most its own ifcs[i].link_timeout_ms (0: look
+ * once). Returns when every port is up, or past its timeout, or cannot report link state.
+ * @param up_ms  per port: milliseconds from the call until link was seen up, DP_LINK_DOWN or
+ *   DP_LINK_UNKNOWN.
+ * @return the number of ports whose link is down (DP_LINK_DOWN).
  */
-unsigned dp_port_link_wait(const struct dp_iface *ifcs, unsigned n, unsigned timeout_ms);
+unsigned dp_port_link_wait(const struct dp_iface *ifcs, unsigned n, uint32_t *up_ms);
 
 /** Stop a started port (its queues stop using the pools). Harmless if not started. */
 void dp_port_stop(const struct dp_iface *ifc, struct dp_port *p);

@@ -12,8 +12,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
+#include <rte_cycles.h>
 #include <rte_dev.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
@@ -361,24 +361,39 @@ int dp_port_start(struct dp_iface *ifc, struct dp_port *p, struct rte_mempool *c
 	return 0;
 }
 
-unsigned dp_port_link_wait(const struct dp_iface *ifcs, unsigned n, unsigned timeout_ms)
+unsigned dp_port_link_wait(const struct dp_iface *ifcs, unsigned n, uint32_t *up_ms)
 {
-	const struct timespec tick = {.tv_sec = 0, .tv_nsec = 50 * 1000 * 1000};
-	unsigned waited = 0, down, i;
+	uint64_t t0 = dp_clock_ns();
+	unsigned i, waiting, down;
 
+	for (i = 0; i < n; i++)
+		up_ms[i] = DP_LINK_DOWN;
 	for (;;) {
-		down = 0;
+		uint32_t elapsed = (uint32_t)((dp_clock_ns() - t0) / 1000000);
+
+		waiting = down = 0;
 		for (i = 0; i < n; i++) {
 			struct rte_eth_link link;
+			int rc;
 
-			if (rte_eth_link_get_nowait(ifcs[i].port_id, &link) != 0 ||
-			    link.link_status != RTE_ETH_LINK_UP)
-				down++;
+			if (up_ms[i] != DP_LINK_DOWN)
+				continue;
+			rc = rte_eth_link_get_nowait(ifcs[i].port_id, &link);
+			if (rc == -ENOTSUP) {
+				up_ms[i] = DP_LINK_UNKNOWN; /* no link_update op: nothing to wait for */
+				continue;
+			}
+			if (rc == 0 && link.link_status == RTE_ETH_LINK_UP) {
+				up_ms[i] = elapsed;
+				continue;
+			}
+			down++;
+			if (elapsed < ifcs[i].link_timeout_ms)
+				waiting++;
 		}
-		if (down == 0 || waited >= timeout_ms)
+		if (waiting == 0)
 			return down;
-		nanosleep(&tick, NULL);
-		waited += 50;
+		rte_delay_us_sleep(DP_LINK_WAIT_TICK_MS * 1000);
 	}
 }
 

@@ -276,10 +276,11 @@ static void test_config_unknown_key_is_rejected(void **state)
 	expect_error("[stack]\nworker = 2\n" PORT0,
 		     "t.ini:2: [stack] worker: unknown key (known: workers, mbufs, mbuf_cache, "
 		     "arp_timeout_ms, arp_retry_ms, arp_retries, arp_pending, tcp_msl_ms, "
-		     "tcp_fin_timeout_ms, tcp_rfc1337, instance, tcp_cc, tcp_sndbuf, tcp_recovery)");
+		     "tcp_fin_timeout_ms, tcp_rfc1337, instance, tcp_cc, tcp_sndbuf, tcp_recovery, "
+		     "idle, idle_after, idle_sleep_max_us)");
 	expect_error(PORT0 "speed = 10G\n",
 		     "t.ini:4: [port0] speed: unknown key (known: device, vdev, address, gateway, "
-		     "mtu, fault_rx, fault_tx, fault_seed)");
+		     "mtu, fault_rx, fault_tx, fault_seed, link_timeout_ms)");
 }
 
 static void test_config_unknown_section_is_rejected(void **state)
@@ -446,7 +447,7 @@ static void test_config_override_errors_name_the_argument(void **state)
 			    "-s stack.mtu=1500: [stack] mtu: unknown key (known: workers, "
 			    "mbufs, mbuf_cache, arp_timeout_ms, arp_retry_ms, arp_retries, "
 			    "arp_pending, tcp_msl_ms, tcp_fin_timeout_ms, tcp_rfc1337, instance, "
-			    "tcp_cc, tcp_sndbuf, tcp_recovery)");
+			    "tcp_cc, tcp_sndbuf, tcp_recovery, idle, idle_after, idle_sleep_max_us)");
 	assert_int_equal(ctl_config_override(&c, "nic.mtu=1500", err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "-s nic.mtu=1500: [nic] mtu: unknown section (expected [stack], "
 				 "[port0]..[port7] or [routes])");
@@ -492,6 +493,89 @@ static void test_config_empty_value_unsets_device_vdev_gateway(void **state)
 	assert_int_equal(c.ports[0].gateway, 0);
 }
 
+static void test_config_idle_policy_keys_are_parsed_with_defaults(void **state)
+{
+	struct ctl_config c;
+
+	(void)state;
+	assert_int_equal(parse(&c, PORT0), 0);
+	assert_int_equal(c.tun.idle, DP_IDLE_POLL);
+	assert_int_equal(c.tun.idle_after, DP_IDLE_AFTER_DEFAULT);
+	assert_int_equal(c.tun.idle_sleep_max_us, DP_IDLE_SLEEP_MAX_DEFAULT);
+
+	assert_int_equal(parse(&c, "[stack]\nidle = sleep\nidle_after = 0\n"
+				   "idle_sleep_max_us = 100000\n" PORT0),
+			 0);
+	assert_int_equal(c.tun.idle, DP_IDLE_SLEEP);
+	assert_int_equal(c.tun.idle_after, 0);
+	assert_int_equal(c.tun.idle_sleep_max_us, 100000);
+
+	/* -s stack.idle=... replaces the file's value, as every other key. */
+	assert_int_equal(ctl_config_override(&c, "stack.idle=yield", err, sizeof(err)), 0);
+	assert_int_equal(ctl_config_override(&c, "stack.idle_after=16", err, sizeof(err)), 0);
+	assert_int_equal(c.tun.idle, DP_IDLE_YIELD);
+	assert_int_equal(c.tun.idle_after, 16);
+	assert_int_equal(ctl_config_override(&c, "stack.idle=poll", err, sizeof(err)), 0);
+	assert_int_equal(c.tun.idle, DP_IDLE_POLL);
+}
+
+static void test_config_bad_idle_values_are_rejected(void **state)
+{
+	struct ctl_config c;
+
+	(void)state;
+	expect_error("[stack]\nidle = spin\n" PORT0,
+		     "t.ini:2: [stack] idle: \"spin\" is not an idle policy (known: poll, yield, "
+		     "sleep)");
+	expect_error("[stack]\nidle = Yield\n" PORT0,
+		     "t.ini:2: [stack] idle: \"Yield\" is not an idle policy (known: poll, yield, "
+		     "sleep)");
+	expect_error("[stack]\nidle = \n" PORT0,
+		     "t.ini:2: [stack] idle: \"\" is not an idle policy (known: poll, yield, "
+		     "sleep)");
+	expect_error("[stack]\nworkers = 1\nidle_after = -1\n" PORT0,
+		     "t.ini:3: [stack] idle_after: \"-1\" is not a number");
+	expect_error("[stack]\nidle_after = 1000000001\n" PORT0,
+		     "t.ini:2: [stack] idle_after: 1000000001 is out of range 0..1000000000");
+	expect_error("[stack]\nidle_sleep_max_us = 0\n" PORT0,
+		     "t.ini:2: [stack] idle_sleep_max_us: 0 is out of range 1..100000");
+	expect_error("[stack]\nidle_sleep_max_us = 100001\n" PORT0,
+		     "t.ini:2: [stack] idle_sleep_max_us: 100001 is out of range 1..100000");
+	expect_error("[stack]\nidle = yield\nidle = sleep\n" PORT0,
+		     "t.ini:3: [stack] idle: duplicate key (first set on line 2)");
+
+	ctl_config_defaults(&c);
+	assert_int_equal(ctl_config_parse_string(&c, "t.ini", PORT0, err, sizeof(err)), 0);
+	assert_int_equal(ctl_config_override(&c, "stack.idle=nap", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "-s stack.idle=nap: [stack] idle: \"nap\" is not an idle policy "
+				 "(known: poll, yield, sleep)");
+	assert_int_equal(c.tun.idle, DP_IDLE_POLL);
+}
+
+static void test_config_link_timeout_is_per_port_with_a_default(void **state)
+{
+	struct ctl_config c;
+	struct dp_stack st;
+
+	(void)state;
+	assert_int_equal(parse(&c, PORT0 "link_timeout_ms = 0\n[port1]\ndevice = net_tap1\n"
+					  "address = 10.1.0.2/24\n"),
+			 0);
+	assert_int_equal(c.ports[0].link_timeout_ms, 0);
+	assert_int_equal(c.ports[1].link_timeout_ms, DP_LINK_TIMEOUT_DEFAULT_MS);
+	assert_int_equal(ctl_config_override(&c, "port1.link_timeout_ms=250", err, sizeof(err)), 0);
+	assert_int_equal(ctl_config_to_stack(&c, &st, err, sizeof(err)), 0);
+	assert_int_equal(st.ifaces[0].link_timeout_ms, 0);
+	assert_int_equal(st.ifaces[1].link_timeout_ms, 250);
+
+	expect_error(PORT0 "link_timeout_ms = 600001\n",
+		     "t.ini:4: [port0] link_timeout_ms: 600001 is out of range 0..600000");
+	expect_error(PORT0 "link_timeout_ms = 3s\n",
+		     "t.ini:4: [port0] link_timeout_ms: \"3s\" is not a number");
+	expect_error(PORT0 "link_timeout_ms = 10\nlink_timeout_ms = 20\n",
+		     "t.ini:5: [port0] link_timeout_ms: duplicate key (first set on line 4)");
+}
+
 static void test_config_two_ports_cannot_share_device_or_address(void **state)
 {
 	(void)state;
@@ -529,6 +613,9 @@ int main(void)
 		cmocka_unit_test(test_config_tcp_recovery_chooses_rack_or_rfc6675),
 		cmocka_unit_test(test_config_empty_value_unsets_device_vdev_gateway),
 		cmocka_unit_test(test_config_two_ports_cannot_share_device_or_address),
+		cmocka_unit_test(test_config_idle_policy_keys_are_parsed_with_defaults),
+		cmocka_unit_test(test_config_bad_idle_values_are_rejected),
+		cmocka_unit_test(test_config_link_timeout_is_per_port_with_a_default),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -278,6 +278,38 @@ static void test_many_timers_each_fire_once_on_the_first_run_after_expiry(void *
 	free(p);
 }
 
+static void test_timer_next_is_the_tick_that_fires_it(void **state)
+{
+	struct zpt_env *env = *state;
+	uint64_t t0 = env->w->now_ns; /* a tick boundary */
+	struct probe p = {0}, far = {0}, late = {0};
+
+	assert_int_equal(dp_timer_next_ns(env->w, UINT64_MAX / 2), UINT64_MAX);
+	dp_timer_init(&p.t, on_fire);
+	dp_timer_init(&far.t, on_fire);
+	dp_timer_init(&late.t, on_fire);
+	/* Same slot as p, one revolution later: not due on that visit. */
+	dp_timer_arm(env->w, &far.t, t0 + (DP_TIMER_SLOTS + 3) * MS);
+	dp_timer_arm(env->w, &p.t, t0 + 2 * MS + 400);
+	assert_int_equal(dp_timer_next_ns(env->w, t0 + 2 * MS), UINT64_MAX);
+	assert_int_equal(dp_timer_next_ns(env->w, t0 + 2 * MS + 400), t0 + 3 * MS);
+	assert_int_equal(dp_timer_next_ns(env->w, t0 + 50 * MS), t0 + 3 * MS);
+	/* ... and the wheel agrees: nothing before that instant, p exactly then. */
+	assert_int_equal(run_at(env, t0 + 3 * MS - 1), 0);
+	assert_int_equal(run_at(env, t0 + 3 * MS), 1);
+	assert_int_equal(p.fired, 1);
+	assert_int_equal(dp_timer_next_ns(env->w, t0 + 100 * MS), UINT64_MAX);
+	assert_int_equal(dp_timer_next_ns(env->w, t0 + (DP_TIMER_SLOTS + 3) * MS),
+			 t0 + (DP_TIMER_SLOTS + 3) * MS);
+
+	/* Armed in the past: it fires on the next tick, and that is what next says. */
+	dp_timer_arm(env->w, &late.t, t0);
+	assert_int_equal(dp_timer_next_ns(env->w, t0 + 10 * MS), t0 + 4 * MS);
+	dp_timer_cancel(env->w, &late.t);
+	dp_timer_cancel(env->w, &far.t);
+	assert_int_equal(dp_timer_next_ns(env->w, UINT64_MAX / 2), UINT64_MAX);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -306,6 +338,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_many_timers_each_fire_once_on_the_first_run_after_expiry, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(test_timer_next_is_the_tick_that_fires_it, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
