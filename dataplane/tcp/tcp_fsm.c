@@ -360,7 +360,27 @@ static void sync_rst(struct tcp_conn *c, struct tcp_seg *s)
 	tcp__drop_seg(c->e, s, TCP_DROP_RST_OUT_OF_WINDOW);
 }
 
-/* RFC 7323 §5.3 R1-R3 (PAWS) and §3.2 (no TSopt). Returns false when consumed. */
+/* PAWS tolerance in timestamp ticks (1 ms), as Linux's TCP_PAWS_WINDOW. */
+#define TCP_PAWS_WINDOW 1
+
+/* A reordered duplicate ACK is not a replay (Linux's tcp_disordered_ack): a pure ACK at
+ * RCV.NXT that acknowledges nothing new, leaves the window as it is and is older than TS.Recent
+ * by less than one RTO. Under reordering, the peer's ACKs overtake each other; dropping them
+ * by PAWS would drop their SACK blocks, which loss recovery needs. */
+static bool disordered_ack(const struct tcp_conn *c, const struct tcp_seg *s)
+{
+	uint32_t rto_ms = c->rto_us / 1000u;
+
+	return (s->flags & (TCP_FLAG_ACK | TCP_FLAG_SYN | TCP_FLAG_FIN | TCP_FLAG_RST)) ==
+		       TCP_FLAG_ACK &&
+	       s->len == 0 && s->seq == c->rcv_nxt && s->ack == c->snd_una &&
+	       (s->wnd << c->snd_wscale) == c->snd_wnd &&
+	       (int32_t)(c->ts_recent - s->opt.tsval) <= (int32_t)TCP_MAX(rto_ms, 1u);
+}
+
+/* RFC 7323 §5.3 R1-R3 (PAWS) and §3.2 (no TSopt). Returns false when consumed. A TSval one
+ * tick older than TS.Recent still passes (Linux's TCP_PAWS_WINDOW): with a 1 ms clock the
+ * peer's segments sent within one tick are not ordered by their timestamps. */
 static bool paws_check(struct tcp_conn *c, struct tcp_seg *s)
 {
 	if (!(c->flags & TCPF_TS_OK))
@@ -369,8 +389,9 @@ static bool paws_check(struct tcp_conn *c, struct tcp_seg *s)
 		tcp__drop_seg(c->e, s, TCP_DROP_NO_TS);
 		return false;
 	}
-	if (SEQ_LT(s->opt.tsval, c->ts_recent) &&
-	    c->e->w->now_ns - c->ts_recent_ns < 24ull * 86400 * 1000000000ull) {
+	if ((int32_t)(c->ts_recent - s->opt.tsval) > TCP_PAWS_WINDOW &&
+	    c->e->w->now_ns - c->ts_recent_ns < 24ull * 86400 * 1000000000ull &&
+	    !disordered_ack(c, s)) {
 		tcp__stat(c->e, TCP_STAT_PAWS_DROPS);
 		c->flags |= TCPF_ACK_NOW;
 		tcp__send_ack(c);

@@ -217,6 +217,40 @@ static void test_paws_rejects_old_timestamp_with_ack(void **state)
 	zp_close(l);
 }
 
+/* PAWS is about replays, not reordering: a TSval one 1 ms tick behind TS.Recent passes (as
+ * Linux's TCP_PAWS_WINDOW), and so does a reordered duplicate ACK younger than one RTO (Linux's
+ * tcp_disordered_ack) — its SACK blocks matter to loss recovery. Old data, and an ACK older
+ * than the RTO, are still dropped. */
+static void test_paws_passes_one_tick_and_a_reordered_duplicate_ack(void **state)
+{
+	char b[4];
+	int l, fd;
+
+	(void)state;
+	T->peer_ts = true;
+	T->peer_tsval = 5000;
+	fd = zpt_tcp_server(T, 80, &l);
+	T->peer_tsval = 4999; /* one tick behind: data accepted */
+	zpt_tcp_peer_send(T, T->our_iss + 1, "new", 3);
+	assert_int_equal(recv_some(fd, b, sizeof(b)), 3);
+	assert_int_equal(zpt_tcp_drop(T, "paws"), 0);
+	zpt_tcp_drain(T);
+	T->peer_tsval = 4990; /* a duplicate ACK 10 ms behind: accepted, nothing sent */
+	zpt_tcp_inject(T, T->peer_nxt, T->our_iss + 1, F_ACK, NULL, 0);
+	expect_none();
+	assert_int_equal(zpt_tcp_drop(T, "paws"), 0);
+	zpt_tcp_peer_send(T, T->our_iss + 1, "old", 3); /* data that old: dropped */
+	expect_seg(F_ACK);
+	assert_int_equal(zpt_tcp_drop(T, "paws"), 1);
+	T->peer_nxt -= 3;
+	T->peer_tsval = 3000; /* an ACK 2 s old, older than the RTO: dropped */
+	zpt_tcp_inject(T, T->peer_nxt, T->our_iss + 1, F_ACK, NULL, 0);
+	expect_seg(F_ACK);
+	assert_int_equal(zpt_tcp_drop(T, "paws"), 2);
+	zp_close(fd);
+	zp_close(l);
+}
+
 /* ---- errors ------------------------------------------------------------------------------ */
 
 static void test_ERR_1_error_reported_once(void **state)
@@ -354,6 +388,7 @@ int main(void)
 		TEST(test_RA_7_rst_with_payload_is_accepted),
 		TEST(test_RA_8_rst_without_timestamp_processed_when_ts_negotiated),
 		TEST(test_paws_rejects_old_timestamp_with_ack),
+		TEST(test_paws_passes_one_tick_and_a_reordered_duplicate_ack),
 		TEST(test_ERR_1_error_reported_once),
 		TEST(test_ERR_2_timeout_reports_soft_error),
 		TEST(test_ERR_3_icmp_never_aborts_synchronized_connection),
