@@ -325,6 +325,41 @@ zr_wait_all() {
 	done
 }
 
+# zr_wait_note LIMIT_S NAME TEXT: wait until zpath process NAME has written TEXT to its stderr,
+# or has exited, at most LIMIT_S seconds. Returns 0 when TEXT is there.
+zr_wait_note() {
+	local limit="$1" name="$2" text="$3" t0 now last
+	t0="$(date +%s)"
+	last="$t0"
+	while :; do
+		grep -a -q -F -- "$text" "$ZPT_TMP/$name.err" 2>/dev/null && return 0
+		echo_alive "$name" || return 1
+		now="$(date +%s)"
+		((now - t0 < limit)) || return 1
+		if ((now - last >= 10)); then
+			last="$now"
+			zr_log "  ... $name: $(grep -a 'zp_peer' "$ZPT_TMP/$name.err" | tail -n1)"
+		fi
+		sleep 0.2
+	done
+}
+
+# zr_stop_together NAME...: SIGTERM to every zpath process NAME at the same moment, then wait
+# for each (10 s, then SIGKILL, as echo_stop). Two zpath processes joined by net_memif stop
+# together because DPDK 22.11's memif PMD unmaps the shared rings from its interrupt thread
+# when the peer goes away, with no lock against a worker inside rte_eth_rx_burst/tx_burst: a
+# process that keeps polling while its peer exits can die of SIGSEGV (seen about once in 20
+# runs). Stopped together, both workers are out of the poll loop before either port closes.
+zr_stop_together() {
+	local name
+	for name in "$@"; do
+		[[ -n "${ZPT_RC[$name]:-}" ]] || kill -TERM "${ZPT_PID[$name]}" 2>/dev/null || true
+	done
+	for name in "$@"; do
+		echo_stop "$name" || true
+	done
+}
+
 # zr_kp_start NAME NS TIMEOUT ARGS...: zr_peer.py in NS in the background.
 zr_kp_start() {
 	local name="$1" ns="$2" t="$3"

@@ -307,15 +307,25 @@ run_memif() { # run_memif CASE
 	echo_start mcli - "$((limit + 30))" -l 1 --no-pci "${mem[@]}" --file-prefix "$MB" \
 		--vdev "net_memif0,role=client,id=0,socket=$sock,socket-abstract=no,mac=$ZR_MB_MAC" \
 		-- -c "$ZPT_TMP/mb.ini" -- client --connect "$ZR_MA_IP:$ZR_PORT" \
-		--steps "send:$bytes,shut_wr,recv_eof,close,sleep:1500" --timeout "$stall" \
-		--start-delay 1000 --seed 1
+		--steps "send:$bytes,shut_wr,recv_eof,close,sleep:$(((limit + 60) * 1000))" \
+		--timeout "$stall" --start-delay 1000 --seed 1
 	zr_stats_poll msrv "$MA"
 	zr_stats_poll mcli "$MB"
-	zr_wait_all "$((limit + 40))" mcli || fail "time limit"
-	# The server's part ends when the client has everything: stop it (it sleeps in --after).
+	# Both parts end when the client has everything (its recv_eof step): read the counters,
+	# then stop both processes at once (zr_stop_together says why). A failing client exits
+	# by itself (stall, error), which ends the wait too.
+	if ! zr_wait_note "$((limit + 40))" mcli 'bytes, then EOF' && echo_alive mcli; then
+		zr_stats_stop
+		zr_stop_together mcli msrv
+		fail "time limit"
+	fi
+	sleep 0.5 # the client's close step, and the last ACKs
 	zr_stats_stop
-	timeout 5 "$ZR_ZPATHCTL" --instance "$MA" --json stats >"$ZPT_TMP/msrv.stats" 2>/dev/null || true
-	echo_stop msrv || true
+	for i in msrv:"$MA" mcli:"$MB"; do
+		timeout 5 "$ZR_ZPATHCTL" --instance "${i#*:}" --json stats >"$ZPT_TMP/${i%%:*}.stats.new" \
+			2>/dev/null && mv -f "$ZPT_TMP/${i%%:*}.stats.new" "$ZPT_TMP/${i%%:*}.stats"
+	done
+	zr_stop_together mcli msrv
 	srv="$(zr_line "$ZPT_TMP/msrv.out" 'zp_peer: ')"
 	cli="$(zr_line "$ZPT_TMP/mcli.out" 'zp_peer: ')"
 	zr_log "server (a): $srv"
