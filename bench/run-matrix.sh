@@ -15,7 +15,9 @@
 # ran and failed as "failed: <reason>"; nothing is ever estimated or copied from elsewhere.
 #
 # usage: bench/run-matrix.sh [--duration S] [--warmup S] [--build DIR] [--out DIR]
-#                            [--only REGEX] [--cpus A,B] [--no-plots]
+#                            [--only REGEX] [--cpus A,B] [--prefix NAME] [--no-plots]
+#        --prefix (default zb) names the namespaces, EAL file prefixes and instances, so two
+#        matrices (or other tests) on one host do not collide
 #        bench/run-matrix.sh --report DIR    (only rewrite DIR's results.md and plots)
 set -u
 
@@ -26,6 +28,7 @@ BUILD=$ROOT/build-bench
 OUT=
 ONLY=.
 CPUS=0,1
+PREFIX=zb
 PLOTS=1
 REPORT_ONLY=0
 
@@ -37,6 +40,7 @@ while [ $# -gt 0 ]; do
 	--out) OUT=$2; shift 2 ;;
 	--only) ONLY=$2; shift 2 ;;
 	--cpus) CPUS=$2; shift 2 ;;
+	--prefix) PREFIX=$2; shift 2 ;;
 	--no-plots) PLOTS=0; shift ;;
 	--report) OUT=$2; REPORT_ONLY=1; shift 2 ;;
 	-h|--help) sed -n '3,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
@@ -55,7 +59,7 @@ CPU_A=${CPUS%,*}
 CPU_B=${CPUS#*,}
 SRV_PID=
 CREATED_NS=0
-RUNDIR=$(mktemp -d /tmp/zb-matrix.XXXXXX)
+RUNDIR=$(mktemp -d /tmp/${PREFIX}-matrix.XXXXXX)
 SRV_LIMIT=$(python3 -c "print(int($DURATION + $WARMUP + 60))")
 CLI_LIMIT=$(python3 -c "print(int($DURATION + $WARMUP + 40))")
 
@@ -120,27 +124,27 @@ last_line() {
 cleanup() {
 	stop_server
 	if [ "$CREATED_NS" = 1 ]; then
-		ip netns del zb-a 2>/dev/null
-		ip netns del zb-b 2>/dev/null
+		ip netns del ${PREFIX}-a 2>/dev/null
+		ip netns del ${PREFIX}-b 2>/dev/null
 	fi
-	rm -rf "$RUNDIR" /var/run/dpdk/zb-bench-srv /var/run/dpdk/zb-bench-cli
+	rm -rf "$RUNDIR" /var/run/dpdk/${PREFIX}-bench-srv /var/run/dpdk/${PREFIX}-bench-cli
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # Two namespaces joined by a veth pair: zb-a 10.99.0.1 <-> zb-b 10.99.0.2.
 setup_veth() {
-	if ip netns list | grep -qw zb-a && ip netns list | grep -qw zb-b; then
+	if ip netns list | grep -qw ${PREFIX}-a && ip netns list | grep -qw ${PREFIX}-b; then
 		return 0
 	fi
-	ip netns add zb-a 2>"$RUNDIR/ns.err" || return 1
+	ip netns add ${PREFIX}-a 2>"$RUNDIR/ns.err" || return 1
 	CREATED_NS=1
-	ip netns add zb-b 2>>"$RUNDIR/ns.err" || return 1
-	ip link add zb-va netns zb-a type veth peer name zb-vb netns zb-b 2>>"$RUNDIR/ns.err" ||
+	ip netns add ${PREFIX}-b 2>>"$RUNDIR/ns.err" || return 1
+	ip link add ${PREFIX}-va netns ${PREFIX}-a type veth peer name ${PREFIX}-vb netns ${PREFIX}-b 2>>"$RUNDIR/ns.err" ||
 		return 1
-	ip -n zb-a addr add 10.99.0.1/24 dev zb-va && ip -n zb-b addr add 10.99.0.2/24 dev zb-vb &&
-		ip -n zb-a link set zb-va up && ip -n zb-b link set zb-vb up &&
-		ip -n zb-a link set lo up && ip -n zb-b link set lo up
+	ip -n ${PREFIX}-a addr add 10.99.0.1/24 dev ${PREFIX}-va && ip -n ${PREFIX}-b addr add 10.99.0.2/24 dev ${PREFIX}-vb &&
+		ip -n ${PREFIX}-a link set ${PREFIX}-va up && ip -n ${PREFIX}-b link set ${PREFIX}-vb up &&
+		ip -n ${PREFIX}-a link set lo up && ip -n ${PREFIX}-b link set lo up
 }
 
 # zpath.ini for one side: zpath_ini FILE INSTANCE DEVICE ADDRESS
@@ -170,11 +174,11 @@ prepare_transport() {
 		;;
 	kernel-veth)
 		if ! setup_veth; then
-			NOT_RUN="not run: cannot create namespaces zb-a/zb-b: $(tail -n1 "$RUNDIR/ns.err")"
+			NOT_RUN="not run: cannot create namespaces ${PREFIX}-a/${PREFIX}-b: $(tail -n1 "$RUNDIR/ns.err")"
 			return
 		fi
-		SRV_CMD=(ip netns exec zb-b "$KBIN" rr --server 10.99.0.2:5201 --cpu "$scpu")
-		CLI_CMD=(ip netns exec zb-a "$KBIN")
+		SRV_CMD=(ip netns exec ${PREFIX}-b "$KBIN" rr --server 10.99.0.2:5201 --cpu "$scpu")
+		CLI_CMD=(ip netns exec ${PREFIX}-a "$KBIN")
 		CLI_CPU=(--cpu "$ccpu")
 		CLI_TARGET=10.99.0.2:5201
 		;;
@@ -192,12 +196,12 @@ prepare_transport() {
 			cdev=net_virtio_user0; cvdev="net_virtio_user0,path=$sock,queues=1"
 			extra=(--single-file-segments)
 		fi
-		zpath_ini "$RUNDIR/srv.ini" zb-bench-srv "$sdev" 10.98.0.2/24
-		zpath_ini "$RUNDIR/cli.ini" zb-bench-cli "$cdev" 10.98.0.1/24
-		SRV_CMD=("$ZBIN" -l "$scpu" --no-huge -m 512 --no-pci --file-prefix zb-bench-srv
+		zpath_ini "$RUNDIR/srv.ini" ${PREFIX}-bench-srv "$sdev" 10.98.0.2/24
+		zpath_ini "$RUNDIR/cli.ini" ${PREFIX}-bench-cli "$cdev" 10.98.0.1/24
+		SRV_CMD=("$ZBIN" -l "$scpu" --no-huge -m 512 --no-pci --file-prefix ${PREFIX}-bench-srv
 			--log-level '*:warning' --vdev "$svdev" -- -c "$RUNDIR/srv.ini" -q --
 			rr --server 10.98.0.2:5201)
-		CLI_CMD=("$ZBIN" -l "$ccpu" --no-huge -m 512 --no-pci --file-prefix zb-bench-cli
+		CLI_CMD=("$ZBIN" -l "$ccpu" --no-huge -m 512 --no-pci --file-prefix ${PREFIX}-bench-cli
 			"${extra[@]}" --log-level '*:warning' --vdev "$cvdev" -- -c "$RUNDIR/cli.ini"
 			-q --)
 		CLI_CPU=()
