@@ -214,6 +214,7 @@ _Static_assert(sizeof(struct tcp_key) == 12, "tcp_key is packed");
 #define TCPF_BIND_PORT 0x02000000u   /* holds its port by bind()/listen (e->bind_ports) */
 #define TCPF_OUTQ 0x04000000u      /* on e->outq (output runs at the end of the loop pass) */
 #define TCPF_ACK_BATCH 0x08000000u /* an every-second-segment ACK waits for the burst's end */
+#define TCPF_ACK_APP 0x10000000u   /* an ACK waits one application turn (tcp__ack_after_app) */
 
 /* c->shut: what the socket can no longer do (Linux sk_shutdown bits). */
 #define TCP_RCV_SHUT 1u
@@ -324,6 +325,7 @@ struct tcp_conn {
 
 	/* Accounting for dp_conn_event and TCP_INFO. */
 	uint64_t created_ns, estab_ns;
+	uint64_t ack_app_loop;            /**< w->loops when TCPF_ACK_APP was set */
 	uint64_t bytes_in, bytes_out, bytes_acked;
 	enum dp_conn_close_how how;
 	int app_errno;
@@ -440,6 +442,10 @@ void tcp__outq_del(struct tcp_conn *c);
 void tcp__outq_add(struct tcp_conn *c);
 int tcp__send_ctl(struct tcp_conn *c, uint32_t seq, uint8_t flags);
 void tcp__send_ack(struct tcp_conn *c);
+/** The ACK of a SYN,ACK or a FIN the application is about to answer (send, close): inside
+ *  the poll loop it waits until the application had one turn, so it rides on that segment;
+ *  outside the loop (tests feeding segments) it is sent at once (TCPF_ACK_NOW). */
+void tcp__ack_after_app(struct tcp_conn *c);
 void tcp__send_challenge_ack(struct tcp_conn *c);
 void tcp__send_rst(struct tcp_conn *c);
 void tcp__reply_rst(struct tcp_engine *e, const struct tcp_seg *s);
