@@ -330,6 +330,22 @@ void tcp__ack_after_app(struct tcp_conn *c)
 	tcp__outq_add(c);
 }
 
+/*
+ * Segments are only flushed to the port at the end of a loop pass, after e->outq ran: building
+ * what the application queued there instead of at once costs no latency and lets the segments
+ * of one application turn merge (the response and the FIN of a send and a close, several small
+ * sends under TCP_NODELAY). Outside a poll-driven worker (tests feeding the engine) it is sent
+ * at once.
+ */
+void tcp__output_app(struct tcp_conn *c)
+{
+	if (c->e->app_out_defer && !c->e->w->in_poll && c->e->w->loops > 0) {
+		tcp__outq_add(c);
+		return;
+	}
+	tcp__output(c);
+}
+
 void tcp__outq_run(struct dp_worker *w)
 {
 	struct tcp_engine *e = tcp__engine(w);

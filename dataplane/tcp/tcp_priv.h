@@ -345,6 +345,7 @@ struct tcp_engine {
 	uint32_t eph_next;               /**< RFC 6056 Algorithm 3 counter (ephemeral ports) */
 	tcp_output_fn output;
 	uint64_t delack_ns;              /**< 0 = ACK at once (tests) */
+	bool app_out_defer;              /**< tcp__output_app() defers to the pass's end */
 	uint64_t drops[TCP_DROP_MAX];
 	uint64_t stats[TCP_STAT_MAX];
 	uint64_t state_enter[TCP_NSTATES];
@@ -446,6 +447,11 @@ void tcp__send_ack(struct tcp_conn *c);
  *  the poll loop it waits until the application had one turn, so it rides on that segment;
  *  outside the loop (tests feeding segments) it is sent at once (TCPF_ACK_NOW). */
 void tcp__ack_after_app(struct tcp_conn *c);
+/** Output the application asked for (send, close): built at the end of the next loop pass
+ *  (e->outq), just before the TX flush that would send it anyway, so a send and a close in one
+ *  application turn leave as one segment; at once outside the loop or when
+ *  !e->app_out_defer. */
+void tcp__output_app(struct tcp_conn *c);
 void tcp__send_challenge_ack(struct tcp_conn *c);
 void tcp__send_rst(struct tcp_conn *c);
 void tcp__reply_rst(struct tcp_engine *e, const struct tcp_seg *s);

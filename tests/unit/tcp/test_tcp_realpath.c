@@ -1711,6 +1711,129 @@ static void test_realpath_ack_after_app_turn_leaves_one_pass_later(void **state)
 	zpt_tx_drain(E);
 }
 
+/* Passive open on @p port whose handshake's ACK carries an 80-byte request, read by the app. */
+static int accept_with_request(uint16_t port, int *lfd)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = rte_cpu_to_be_16(port)};
+	uint8_t o[40], req[80], buf[256];
+	struct kframe f;
+	int l, fd;
+
+	peer_init((uint16_t)(port + 45000), port);
+	l = zp_socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(zp_bind(l, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(zp_listen(l, 4), 0);
+	peer_arp();
+	peer_inject(P.snd_nxt, 0, F_SYN, 64240, o, put_syn_opts(o, false), NULL, 0);
+	P.snd_nxt++;
+	zpt_poll(E);
+	assert_true(pop_frame(&f));
+	peer_take(&f);
+	P.rcv_nxt = f.seq + 1;
+	P.z_una = f.seq + 1;
+	P.z_ws = f.ws;
+	P.ts = true;
+	P.ts_recent = f.tsval;
+	fill(req, 1, sizeof(req));
+	peer_send(F_ACK | F_PSH, req, sizeof(req));
+	zpt_poll(E);
+	fd = zp_accept(l, NULL, NULL);
+	assert_true(fd >= 0);
+	assert_int_equal(zp_recv(fd, buf, sizeof(buf), 0), (ssize_t)sizeof(req));
+	P.segs = 0;
+	*lfd = l;
+	return fd;
+}
+
+/* An abortive close right after a send: the data still leaves first, then the RST. */
+static void test_realpath_send_then_linger0_close_sends_data_then_rst(void **state)
+{
+	struct linger lg = {.l_onoff = 1, .l_linger = 0};
+	uint8_t resp[64];
+	struct kframe f;
+	int l, fd;
+
+	(void)state;
+	fd = accept_with_request(5005, &l);
+	assert_int_equal(zp_setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
+	fill(resp, 2, sizeof(resp));
+	assert_int_equal(zp_send(fd, resp, sizeof(resp), 0), (ssize_t)sizeof(resp));
+	assert_int_equal(zp_close(fd), 0);
+	zpt_poll(E);
+	assert_true(pop_frame(&f));
+	peer_take(&f);
+	assert_int_equal(f.len, sizeof(resp));
+	assert_int_equal(f.flags & (F_FIN | F_RST), 0);
+	assert_true(pop_frame(&f));
+	assert_true(f.flags & F_RST);
+	assert_false(pop_frame(&f));
+	assert_int_equal(P.rx_len, sizeof(resp));
+	assert_memory_equal(P.rx, resp, sizeof(resp));
+	zp_close(l);
+	zpt_tx_drain(E);
+}
+
+/*
+ * The server's side of crr (helper perf): the application answers and closes in one turn;
+ * its output is built at the end of the next loop pass, so the response and the FIN leave as
+ * one segment (before: a data segment, then a FIN).
+ */
+static void test_realpath_send_then_close_in_one_turn_is_one_segment(void **state)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = RTE_BE16(5004)};
+	uint8_t o[40], req[80], resp[64], buf[256];
+	struct kframe f;
+	int l, fd;
+
+	(void)state;
+	peer_init(50004, 5004);
+	l = zp_socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(zp_bind(l, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(zp_listen(l, 4), 0);
+	peer_arp();
+	peer_inject(P.snd_nxt, 0, F_SYN, 64240, o, put_syn_opts(o, false), NULL, 0);
+	P.snd_nxt++;
+	zpt_poll(E);
+	assert_true(pop_frame(&f));
+	peer_take(&f);
+	P.rcv_nxt = f.seq + 1;
+	P.z_una = f.seq + 1;
+	P.z_ws = f.ws;
+	P.ts = true;
+	P.ts_recent = f.tsval;
+	fill(req, 1, sizeof(req));
+	peer_send(F_ACK | F_PSH, req, sizeof(req)); /* the handshake's ACK with the request */
+	zpt_poll(E);
+	fd = zp_accept(l, NULL, NULL);
+	assert_true(fd >= 0);
+	assert_int_equal(zp_recv(fd, buf, sizeof(buf), 0), (ssize_t)sizeof(req));
+	P.segs = 0;
+
+	fill(resp, 2, sizeof(resp));
+	assert_int_equal(zp_send(fd, resp, sizeof(resp), 0), (ssize_t)sizeof(resp));
+	assert_int_equal(zp_close(fd), 0);
+	zpt_poll(E);
+	assert_true(pop_frame(&f));
+	peer_take(&f);
+	assert_int_equal(f.flags & (F_ACK | F_FIN | F_SYN | F_RST), F_ACK | F_FIN);
+	assert_int_equal(f.len, sizeof(resp));
+	assert_int_equal(f.ack, P.snd_nxt);
+	assert_false(pop_frame(&f));
+	assert_int_equal(P.rx_len, sizeof(resp));
+	assert_memory_equal(P.rx, resp, sizeof(resp));
+	assert_true(P.got_fin);
+	/* The peer acknowledges and closes: TIME_WAIT stays with zpath, as in crr. */
+	peer_send(F_ACK | F_FIN, NULL, 0);
+	zpt_poll(E);
+	assert_true(pop_frame(&f));
+	peer_take(&f);
+	assert_int_equal(f.flags, F_ACK);
+	assert_int_equal(P.segs, 2);
+	zp_close(l);
+	zpt_tx_drain(E);
+	assert_int_equal(zpt_drops_total(E), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1757,6 +1880,9 @@ int main(void)
 			test_realpath_crr_acks_ride_on_the_request_and_the_fin, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_realpath_ack_after_app_turn_leaves_one_pass_later, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_realpath_send_then_close_in_one_turn_is_one_segment, setup, teardown),		cmocka_unit_test_setup_teardown(
+			test_realpath_send_then_linger0_close_sends_data_then_rst, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
