@@ -66,6 +66,7 @@ int tcp_engine_create(struct dp_worker *w)
 	e->isn_key[1] = w->rand(w);
 	e->eph_next = (uint32_t)w->rand(w);
 	e->delack_ns = TCP_DELACK_NS;
+	e->app_out_defer = true;
 	e->output = NULL;
 	w->tcp = e;
 	dp_l4_register(IPPROTO_TCP, tcp_engine_input);

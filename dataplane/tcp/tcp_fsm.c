@@ -249,8 +249,8 @@ static void h_synsent_syn(struct tcp_conn *c, struct tcp_seg *s)
 		}
 		tcp__set_state(c, TCPS_ESTABLISHED);
 		established(c);
-		c->flags |= TCPF_ACK_NOW;
-		tcp__output(c); /* ACK, and any data queued meanwhile */
+		tcp__ack_after_app(c); /* rides on the request the application sends next */
+		tcp__output(c); /* any data queued meanwhile (with the ACK) */
 		tcp__wakeup(c); /* POLL-6: connect done, writable */
 		return;
 	}
@@ -570,9 +570,14 @@ static void sync_seg(struct tcp_conn *c, struct tcp_seg *s)
 	/* Eighth step: FIN. Only an in-order FIN counts (an out-of-order one is resent). */
 	if ((s->flags & TCP_FLAG_FIN) && in_order && s->seq + s->len == c->rcv_nxt) {
 		c->rcv_nxt++;
-		c->flags |= TCPF_PEER_FIN | TCPF_ACK_NOW;
+		c->flags |= TCPF_PEER_FIN;
 		c->shut |= TCP_RCV_SHUT;
 		next = fin_next[c->state];
+		/* CLOSE_WAIT: the application reads EOF and closes next; our FIN carries the ACK. */
+		if (next == TCPS_CLOSE_WAIT)
+			tcp__ack_after_app(c);
+		else
+			c->flags |= TCPF_ACK_NOW;
 		if (c->state == TCPS_FIN_WAIT_1 && our_fin_acked(c))
 			next = TCPS_TIME_WAIT;
 		if (next == TCPS_TIME_WAIT) {

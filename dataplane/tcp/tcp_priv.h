@@ -225,6 +225,7 @@ _Static_assert(sizeof(struct tcp_key) == 12, "tcp_key is packed");
 #define TCPF_OUTQ 0x04000000u      /* on e->outq (output runs at the end of the loop pass) */
 #define TCPF_ACK_BATCH 0x08000000u /* an every-second-segment ACK waits for the burst's end */
 #define TCPF_SNDBUF_LOCK 0x10000000u /* SO_SNDBUF set by the app: no send autotuning (Linux SOCK_SNDBUF_LOCK) */
+#define TCPF_ACK_APP 0x20000000u   /* an ACK waits one application turn (tcp__ack_after_app) */
 
 /* c->shut: what the socket can no longer do (Linux sk_shutdown bits). */
 #define TCP_RCV_SHUT 1u
@@ -340,6 +341,7 @@ struct tcp_conn {
 
 	/* Accounting for dp_conn_event and TCP_INFO. */
 	uint64_t created_ns, estab_ns;
+	uint64_t ack_app_loop;            /**< w->loops when TCPF_ACK_APP was set */
 	uint64_t bytes_in, bytes_out, bytes_acked;
 	enum dp_conn_close_how how;
 	int app_errno;
@@ -359,6 +361,7 @@ struct tcp_engine {
 	uint32_t eph_next;               /**< RFC 6056 Algorithm 3 counter (ephemeral ports) */
 	tcp_output_fn output;
 	uint64_t delack_ns;              /**< 0 = ACK at once (tests) */
+	bool app_out_defer;              /**< tcp__output_app() defers to the pass's end */
 	uint64_t drops[TCP_DROP_MAX];
 	uint64_t stats[TCP_STAT_MAX];
 	uint64_t state_enter[TCP_NSTATES];
@@ -459,6 +462,15 @@ void tcp__outq_del(struct tcp_conn *c);
 void tcp__outq_add(struct tcp_conn *c);
 int tcp__send_ctl(struct tcp_conn *c, uint32_t seq, uint8_t flags);
 void tcp__send_ack(struct tcp_conn *c);
+/** The ACK of a SYN,ACK or a FIN the application is about to answer (send, close): inside
+ *  the poll loop it waits until the application had one turn, so it rides on that segment;
+ *  outside the loop (tests feeding segments) it is sent at once (TCPF_ACK_NOW). */
+void tcp__ack_after_app(struct tcp_conn *c);
+/** Output the application asked for (send, close): built at the end of the next loop pass
+ *  (e->outq), just before the TX flush that would send it anyway, so a send and a close in one
+ *  application turn leave as one segment; at once outside the loop or when
+ *  !e->app_out_defer. */
+void tcp__output_app(struct tcp_conn *c);
 void tcp__send_challenge_ack(struct tcp_conn *c);
 void tcp__send_rst(struct tcp_conn *c);
 void tcp__reply_rst(struct tcp_engine *e, const struct tcp_seg *s);

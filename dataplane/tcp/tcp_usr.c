@@ -214,7 +214,7 @@ ssize_t tcp_send(struct tcp_conn *c, const struct iovec *iov, int iovcnt, int fl
 		c->flags |= TCPF_CORK;
 	else
 		c->flags &= ~TCPF_CORK;
-	tcp__output(c);
+	tcp__output_app(c);
 	return (ssize_t)copied;
 }
 
@@ -375,7 +375,7 @@ static void usrclosed(struct tcp_conn *c)
 	case TCPS_CLOSE_WAIT:
 		c->flags |= TCPF_FIN_QUEUED;
 		tcp__set_state(c, next);
-		tcp__output(c);
+		tcp__output_app(c);
 		break;
 	case TCPS_CLOSED:
 	case TCPS_LISTEN:
@@ -459,6 +459,10 @@ static bool abort_sends_rst(enum tcp_state s)
 
 static void abort_conn(struct tcp_conn *c, enum tcp_stat why)
 {
+	/* What send() queued in this application turn (tcp__output_app) leaves before the RST,
+	 * as it did when send() built it at once. */
+	if (c->flags & TCPF_OUTQ)
+		tcp__output(c);
 	if (abort_sends_rst(c->state)) {
 		tcp__stat(c->e, why);
 		tcp__send_rst(c);

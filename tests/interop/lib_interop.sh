@@ -16,7 +16,7 @@ source "$ZPATH_ROOT/tests/integration/lib.sh"
 
 KPEER="$ZPATH_ROOT/tests/interop/kpeer.py"
 IO_NS="zb-io-$$"
-IO_IF=zbio-tap0
+IO_IF=${ZPT_IO_IF:-zbio-tap0} # ZPT_IO_IF: another name when several runs share the host
 IO_ZMAC=02:7a:62:00:00:02
 IO_KMAC=02:7a:62:00:00:01
 IO_ZIP=10.77.0.2

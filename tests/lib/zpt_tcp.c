@@ -36,6 +36,9 @@ struct zpt_tcp *zpt_tcp_new(void)
 	assert_int_equal(dp_sock_worker_init(t->w), 0);
 	tcp_output_set(t->w, capture);
 	tcp__engine(t->w)->delack_ns = 0;
+	/* Segments are captured at the engine's seam as they are built: the application's
+	 * output is built at once, not at the end of the next loop pass. */
+	tcp__engine(t->w)->app_out_defer = false;
 	t->local = ZPT_IP(10, 0, 0, 1);
 	t->peer = ZPT_IP(10, 0, 0, 2);
 	t->pport = 40000;

@@ -675,7 +675,8 @@ static void test_realpath_active_open_waits_for_arp_then_passive_close(void **st
 	P.z_ws = f.ws;
 	P.ts_recent = f.tsval;
 
-	/* SYN,ACK with Linux's options: zpath ACKs, the connect completes. */
+	/* SYN,ACK with Linux's options: the connect completes; the ACK waits for the
+	 * application's turn and, as it sends nothing, leaves at the end of the next pass. */
 	peer_inject(P.snd_nxt, P.rcv_nxt, F_SYN | F_ACK, 65160, o, put_syn_opts(o, true), NULL, 0);
 	P.snd_nxt++;
 	P.ts = true;
@@ -683,6 +684,8 @@ static void test_realpath_active_open_waits_for_arp_then_passive_close(void **st
 	assert_int_equal(ev_of(ev, n, fd), EPOLLOUT);
 	assert_int_equal(zp_getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el), 0);
 	assert_int_equal(err, 0);
+	assert_false(pop_frame(&f));
+	zpt_poll(E);
 	assert_true(pop_frame(&f));
 	peer_take(&f);
 	assert_int_equal(f.flags, F_ACK);
@@ -717,21 +720,23 @@ static void test_realpath_active_open_waits_for_arp_then_passive_close(void **st
 	assert_memory_equal(buf, out, 2000);
 	peer_pump();
 
-	/* The peer closes first: EOF, readable with RDHUP but no HUP (POLL-1). */
+	/* The peer closes first: EOF, readable with RDHUP but no HUP (POLL-1). The ACK of the
+	 * FIN waits for the application's turn. */
 	peer_send(F_FIN | F_ACK, NULL, 0);
 	n = ep_wait(ep, ev, 4);
 	assert_int_equal(ev_of(ev, n, fd), EPOLLIN | EPOLLOUT | EPOLLRDHUP);
-	assert_true(pop_frame(&f));
-	peer_take(&f);
-	assert_int_equal(f.ack, P.snd_nxt);
+	assert_false(pop_frame(&f));
 	assert_int_equal(conn_state(), ZP_TCP_CLOSE_WAIT);
 	assert_int_equal(zp_recv(fd, buf, sizeof(buf), 0), 0);
-	/* Our close: FIN → LAST_ACK; the peer's ACK deletes it (CL-3: no TIME_WAIT). */
+	/* Our close: FIN → LAST_ACK, the FIN carries the ACK of the peer's; the peer's ACK
+	 * deletes it (CL-3: no TIME_WAIT). */
 	assert_int_equal(zp_close(fd), 0);
 	zpt_poll(E);
 	assert_true(pop_frame(&f));
 	peer_take(&f);
 	assert_int_equal(f.flags, F_FIN | F_ACK);
+	assert_int_equal(f.ack, P.snd_nxt);
+	assert_false(pop_frame(&f));
 	assert_int_equal(conn_state(), ZP_TCP_LAST_ACK);
 	peer_send(F_ACK, NULL, 0);
 	zpt_poll(E);
@@ -1008,6 +1013,8 @@ static void test_realpath_connect_survives_failed_arp_resolution(void **state)
 	assert_int_equal(syns, 1);
 	peer_inject(P.snd_nxt, P.rcv_nxt, F_SYN | F_ACK, 65160, o, put_syn_opts(o, true), NULL, 0);
 	P.snd_nxt++;
+	zpt_poll(E);
+	assert_false(pop_frame(&f)); /* the ACK waits one pass for the application */
 	zpt_poll(E);
 	assert_true(pop_frame(&f));
 	assert_int_equal(f.flags, F_ACK);
@@ -1567,6 +1574,266 @@ static void test_connect_does_not_reuse_a_port_before_the_range_went_round(void 
 	assert_int_equal(zpt_tcp_conns(TT), 0);
 }
 
+/*
+ * A connect-request-response-close exchange (zpath-bench crr, helper perf): the ACK of the
+ * SYN,ACK rides on the request the application sends on its next turn, and the ACK of the
+ * peer's FIN on our FIN when the application closes at EOF: three segments from zpath (SYN,
+ * request, FIN) instead of five (SYN, ACK, request, ACK, FIN).
+ */
+static void test_realpath_crr_acks_ride_on_the_request_and_the_fin(void **state)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+	struct epoll_event ev[4], e = {0};
+	struct kframe f;
+	uint8_t o[40], buf[256], req[64], resp[100];
+	int fd, ep, n;
+
+	(void)state;
+	peer_init(81, 0);
+	peer_arp();
+	fd = zp_socket(AF_INET, SOCK_STREAM, 0);
+	ep = zp_epoll_create();
+	assert_true(fd >= 0 && ep >= 0);
+	e.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP;
+	e.data.fd = fd;
+	sin.sin_addr.s_addr = P.ip;
+	sin.sin_port = rte_cpu_to_be_16(P.port);
+	assert_int_equal(zp_connect(fd, (struct sockaddr *)&sin, sizeof(sin)), -1);
+	assert_int_equal(errno, EINPROGRESS);
+	assert_int_equal(zp_epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e), 0);
+	assert_int_equal(ep_wait(ep, ev, 4), 0);
+	assert_true(pop_frame(&f));
+	assert_int_equal(f.flags, F_SYN);
+	assert_false(pop_frame(&f));
+	P.zport = f.sport;
+	P.rcv_nxt = f.seq + 1;
+	P.z_una = f.seq;
+	P.z_ws = f.ws;
+	P.ts_recent = f.tsval;
+
+	/* SYN,ACK: connected; nothing on the wire before the application's turn. */
+	peer_inject(P.snd_nxt, P.rcv_nxt, F_SYN | F_ACK, 65160, o, put_syn_opts(o, true), NULL, 0);
+	P.snd_nxt++;
+	P.ts = true;
+	n = ep_wait(ep, ev, 4);
+	assert_int_equal(ev_of(ev, n, fd), EPOLLOUT);
+	assert_false(pop_frame(&f));
+	/* The request carries the ACK; no pure ACK before or after it. */
+	fill(req, 3, sizeof(req));
+	assert_int_equal(zp_send(fd, req, sizeof(req), 0), (ssize_t)sizeof(req));
+	zpt_poll(E);
+	assert_true(pop_frame(&f));
+	peer_take(&f);
+	assert_int_equal(f.flags & (F_ACK | F_SYN | F_FIN), F_ACK);
+	assert_int_equal(f.len, sizeof(req));
+	assert_int_equal(f.ack, P.snd_nxt);
+	assert_false(pop_frame(&f));
+	zpt_poll(E);
+	assert_false(pop_frame(&f));
+
+	/* Response and FIN: EOF; the close's FIN carries the ACK of both. */
+	fill(resp, 5, sizeof(resp));
+	peer_send(F_ACK | F_PSH | F_FIN, resp, sizeof(resp));
+	n = ep_wait(ep, ev, 4);
+	assert_true(ev_of(ev, n, fd) & EPOLLIN);
+	assert_false(pop_frame(&f));
+	assert_int_equal(zp_recv(fd, buf, sizeof(buf), 0), (ssize_t)sizeof(resp));
+	assert_memory_equal(buf, resp, sizeof(resp));
+	assert_int_equal(zp_recv(fd, buf, sizeof(buf), 0), 0);
+	assert_int_equal(zp_close(fd), 0);
+	zpt_poll(E);
+	assert_true(pop_frame(&f));
+	peer_take(&f);
+	assert_int_equal(f.flags & (F_ACK | F_SYN | F_FIN | F_RST), F_FIN | F_ACK);
+	assert_int_equal(f.ack, P.snd_nxt);
+	assert_false(pop_frame(&f));
+	assert_int_equal(P.segs, 2); /* after the SYN: the request and the FIN, nothing else */
+	peer_send(F_ACK, NULL, 0);
+	zpt_poll(E);
+	assert_false(pop_frame(&f));
+	assert_int_equal(conn_state(), -1);
+	assert_int_equal(tcp__engine(E->w)->stats[TCP_STAT_DELAYED_ACKS], 0);
+	assert_int_equal(zp_close(ep), 0);
+	assert_int_equal(zpt_drops_total(E), 0);
+}
+
+/*
+ * A peer that is answered late: when the application does not send after connect() nor close
+ * at EOF, the ACK leaves at the end of the following loop pass, not with the delayed-ACK timer.
+ */
+static void test_realpath_ack_after_app_turn_leaves_one_pass_later(void **state)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+	struct kframe f;
+	uint8_t o[40];
+	int fd;
+
+	(void)state;
+	peer_init(82, 0);
+	peer_arp();
+	fd = zp_socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	sin.sin_addr.s_addr = P.ip;
+	sin.sin_port = rte_cpu_to_be_16(P.port);
+	assert_int_equal(zp_connect(fd, (struct sockaddr *)&sin, sizeof(sin)), -1);
+	zpt_poll(E);
+	assert_true(pop_frame(&f));
+	assert_int_equal(f.flags, F_SYN);
+	P.zport = f.sport;
+	P.rcv_nxt = f.seq + 1;
+	P.z_una = f.seq;
+	P.z_ws = f.ws;
+	P.ts_recent = f.tsval;
+	peer_inject(P.snd_nxt, P.rcv_nxt, F_SYN | F_ACK, 65160, o, put_syn_opts(o, true), NULL, 0);
+	P.snd_nxt++;
+	P.ts = true;
+	zpt_poll(E);
+	assert_false(pop_frame(&f));
+	zpt_poll(E);
+	assert_true(pop_frame(&f));
+	peer_take(&f);
+	assert_int_equal(f.flags, F_ACK);
+	assert_int_equal(f.ack, P.snd_nxt);
+	assert_false(pop_frame(&f));
+
+	peer_send(F_ACK | F_FIN, NULL, 0);
+	zpt_poll(E);
+	assert_false(pop_frame(&f));
+	assert_int_equal(conn_state(), ZP_TCP_CLOSE_WAIT);
+	zpt_poll(E);
+	assert_true(pop_frame(&f));
+	peer_take(&f);
+	assert_int_equal(f.flags, F_ACK);
+	assert_int_equal(f.ack, P.snd_nxt);
+	assert_false(pop_frame(&f));
+	assert_int_equal(tcp__engine(E->w)->stats[TCP_STAT_DELAYED_ACKS], 0);
+	zp_close(fd);
+	zpt_tx_drain(E);
+}
+
+/* Passive open on @p port whose handshake's ACK carries an 80-byte request, read by the app. */
+static int accept_with_request(uint16_t port, int *lfd)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = rte_cpu_to_be_16(port)};
+	uint8_t o[40], req[80], buf[256];
+	struct kframe f;
+	int l, fd;
+
+	peer_init((uint16_t)(port + 45000), port);
+	l = zp_socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(zp_bind(l, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(zp_listen(l, 4), 0);
+	peer_arp();
+	peer_inject(P.snd_nxt, 0, F_SYN, 64240, o, put_syn_opts(o, false), NULL, 0);
+	P.snd_nxt++;
+	zpt_poll(E);
+	assert_true(pop_frame(&f));
+	peer_take(&f);
+	P.rcv_nxt = f.seq + 1;
+	P.z_una = f.seq + 1;
+	P.z_ws = f.ws;
+	P.ts = true;
+	P.ts_recent = f.tsval;
+	fill(req, 1, sizeof(req));
+	peer_send(F_ACK | F_PSH, req, sizeof(req));
+	zpt_poll(E);
+	fd = zp_accept(l, NULL, NULL);
+	assert_true(fd >= 0);
+	assert_int_equal(zp_recv(fd, buf, sizeof(buf), 0), (ssize_t)sizeof(req));
+	P.segs = 0;
+	*lfd = l;
+	return fd;
+}
+
+/* An abortive close right after a send: the data still leaves first, then the RST. */
+static void test_realpath_send_then_linger0_close_sends_data_then_rst(void **state)
+{
+	struct linger lg = {.l_onoff = 1, .l_linger = 0};
+	uint8_t resp[64];
+	struct kframe f;
+	int l, fd;
+
+	(void)state;
+	fd = accept_with_request(5005, &l);
+	assert_int_equal(zp_setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
+	fill(resp, 2, sizeof(resp));
+	assert_int_equal(zp_send(fd, resp, sizeof(resp), 0), (ssize_t)sizeof(resp));
+	assert_int_equal(zp_close(fd), 0);
+	zpt_poll(E);
+	assert_true(pop_frame(&f));
+	peer_take(&f);
+	assert_int_equal(f.len, sizeof(resp));
+	assert_int_equal(f.flags & (F_FIN | F_RST), 0);
+	assert_true(pop_frame(&f));
+	assert_true(f.flags & F_RST);
+	assert_false(pop_frame(&f));
+	assert_int_equal(P.rx_len, sizeof(resp));
+	assert_memory_equal(P.rx, resp, sizeof(resp));
+	zp_close(l);
+	zpt_tx_drain(E);
+}
+
+/*
+ * The server's side of crr (helper perf): the application answers and closes in one turn;
+ * its output is built at the end of the next loop pass, so the response and the FIN leave as
+ * one segment (before: a data segment, then a FIN).
+ */
+static void test_realpath_send_then_close_in_one_turn_is_one_segment(void **state)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = RTE_BE16(5004)};
+	uint8_t o[40], req[80], resp[64], buf[256];
+	struct kframe f;
+	int l, fd;
+
+	(void)state;
+	peer_init(50004, 5004);
+	l = zp_socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(zp_bind(l, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(zp_listen(l, 4), 0);
+	peer_arp();
+	peer_inject(P.snd_nxt, 0, F_SYN, 64240, o, put_syn_opts(o, false), NULL, 0);
+	P.snd_nxt++;
+	zpt_poll(E);
+	assert_true(pop_frame(&f));
+	peer_take(&f);
+	P.rcv_nxt = f.seq + 1;
+	P.z_una = f.seq + 1;
+	P.z_ws = f.ws;
+	P.ts = true;
+	P.ts_recent = f.tsval;
+	fill(req, 1, sizeof(req));
+	peer_send(F_ACK | F_PSH, req, sizeof(req)); /* the handshake's ACK with the request */
+	zpt_poll(E);
+	fd = zp_accept(l, NULL, NULL);
+	assert_true(fd >= 0);
+	assert_int_equal(zp_recv(fd, buf, sizeof(buf), 0), (ssize_t)sizeof(req));
+	P.segs = 0;
+
+	fill(resp, 2, sizeof(resp));
+	assert_int_equal(zp_send(fd, resp, sizeof(resp), 0), (ssize_t)sizeof(resp));
+	assert_int_equal(zp_close(fd), 0);
+	zpt_poll(E);
+	assert_true(pop_frame(&f));
+	peer_take(&f);
+	assert_int_equal(f.flags & (F_ACK | F_FIN | F_SYN | F_RST), F_ACK | F_FIN);
+	assert_int_equal(f.len, sizeof(resp));
+	assert_int_equal(f.ack, P.snd_nxt);
+	assert_false(pop_frame(&f));
+	assert_int_equal(P.rx_len, sizeof(resp));
+	assert_memory_equal(P.rx, resp, sizeof(resp));
+	assert_true(P.got_fin);
+	/* The peer acknowledges and closes: TIME_WAIT stays with zpath, as in crr. */
+	peer_send(F_ACK | F_FIN, NULL, 0);
+	zpt_poll(E);
+	assert_true(pop_frame(&f));
+	peer_take(&f);
+	assert_int_equal(f.flags, F_ACK);
+	assert_int_equal(P.segs, 2);
+	zp_close(l);
+	zpt_tx_drain(E);
+	assert_int_equal(zpt_drops_total(E), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1609,6 +1876,13 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_low_mbuf_pool_drops_payload_but_takes_the_ack,
 						setup_tcp, teardown_tcp),
+		cmocka_unit_test_setup_teardown(
+			test_realpath_crr_acks_ride_on_the_request_and_the_fin, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_realpath_ack_after_app_turn_leaves_one_pass_later, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_realpath_send_then_close_in_one_turn_is_one_segment, setup, teardown),		cmocka_unit_test_setup_teardown(
+			test_realpath_send_then_linger0_close_sends_data_then_rst, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
