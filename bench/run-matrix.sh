@@ -255,7 +255,7 @@ run_matrix() {
 	{
 		echo "date: $(date -Iseconds)"
 		echo "host: $(uname -nr); cpus: $(nproc); $(grep -m1 'model name' /proc/cpuinfo)"
-		echo "commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null) $(git -C "$ROOT" status --porcelain 2>/dev/null | grep -q . && echo '(dirty tree)')"
+		echo "commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null) $(git -C "$ROOT" status --porcelain -- . ":(exclude)$(cd "$OUT" && pwd)" 2>/dev/null | grep -q . && echo '(dirty tree)')"
 		echo "duration: $DURATION s, warmup: $WARMUP s"
 		echo "zpath idle policy: same-cpu $SAME_CPU_IDLE (idle_after $IDLE_AFTER), cross-cpu poll"
 	} >"$OUT/env.txt"
