@@ -209,22 +209,28 @@ void zpt_tcp_advance(struct zpt_tcp *t, uint64_t ns)
 	}
 }
 
-int zpt_tcp_client(struct zpt_tcp *t)
+void zpt_tcp_connect_syn(struct zpt_tcp *t, int fd, struct zpt_seg *syn)
 {
 	struct sockaddr_in sin = {.sin_family = AF_INET};
-	struct zpt_seg s;
-	int fd = zp_socket(AF_INET, SOCK_STREAM, 0);
 
-	assert_true(fd >= 0);
 	sin.sin_addr.s_addr = t->peer;
 	sin.sin_port = rte_cpu_to_be_16(t->pport);
 	assert_int_equal(zp_connect(fd, (struct sockaddr *)&sin, sizeof(sin)), -1);
 	assert_int_equal(errno, EINPROGRESS);
-	assert_true(zpt_tcp_pop(t, &s));
-	assert_int_equal(s.flags, TCP_FLAG_SYN);
-	t->our_iss = s.seq;
-	t->lport = s.sport;
+	assert_true(zpt_tcp_pop(t, syn));
+	assert_int_equal(syn->flags, TCP_FLAG_SYN);
+	t->our_iss = syn->seq;
+	t->lport = syn->sport;
 	t->peer_nxt = ZPT_PEER_ISS;
+}
+
+int zpt_tcp_client(struct zpt_tcp *t)
+{
+	struct zpt_seg s;
+	int fd = zp_socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	zpt_tcp_connect_syn(t, fd, &s);
 	zpt_tcp_inject(t, t->peer_nxt, t->our_iss + 1, TCP_FLAG_SYN | TCP_FLAG_ACK, NULL, 0);
 	t->peer_nxt++;
 	assert_true(zpt_tcp_pop(t, &s));

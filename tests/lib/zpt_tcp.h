@@ -70,6 +70,9 @@ unsigned zpt_tcp_drain(struct zpt_tcp *t);
 /** Advance the virtual clock by @p ns in steps of at most 10 ms, running timers. */
 void zpt_tcp_advance(struct zpt_tcp *t, uint64_t ns);
 
+/** zp_connect() @p fd (options already set) to the peer: the SYN it sent in *syn; our_iss,
+ *  lport and peer_nxt (ZPT_PEER_ISS) set for the SYN,ACK the caller answers with. */
+void zpt_tcp_connect_syn(struct zpt_tcp *t, int fd, struct zpt_seg *syn);
 /** Client side: zp_connect() to the peer, complete the handshake. Returns the fd. */
 int zpt_tcp_client(struct zpt_tcp *t);
 /** Server side: listener on @p port, handshake from the peer, accept. *lfd = listener. */

@@ -25,19 +25,13 @@ static uint32_t rcv_wnd(int fd)
 static int client(int rcvbuf)
 {
 	static const uint8_t ws[4] = {1, 3, 3, 7};
-	struct sockaddr_in sin = {.sin_family = AF_INET};
 	struct zpt_seg s;
 	int fd = zp_socket(AF_INET, SOCK_STREAM, 0);
 
 	if (rcvbuf != 0)
 		assert_int_equal(zp_setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)),
 				 0);
-	sin.sin_addr.s_addr = T->peer;
-	sin.sin_port = rte_cpu_to_be_16(T->pport);
-	assert_int_equal(zp_connect(fd, (struct sockaddr *)&sin, sizeof(sin)), -1);
-	assert_true(zpt_tcp_pop(T, &s));
-	T->our_iss = s.seq;
-	T->lport = s.sport;
+	zpt_tcp_connect_syn(T, fd, &s);
 	zpt_tcp_inject_full(T, T->peer_nxt, T->our_iss + 1, F_SYN | F_ACK, 65535, ws, 4, NULL, 0);
 	T->peer_nxt++;
 	zpt_tcp_drain(T);
@@ -130,17 +124,11 @@ static void test_slow_reader_gets_no_more_window(void **state)
 static void test_small_rcvbuf_is_the_window(void **state)
 {
 	int v = 16384, fd = zp_socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in sin = {.sin_family = AF_INET};
 	struct zpt_seg s;
 
 	(void)state;
 	assert_int_equal(zp_setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)), 0);
-	sin.sin_addr.s_addr = T->peer;
-	sin.sin_port = rte_cpu_to_be_16(T->pport);
-	assert_int_equal(zp_connect(fd, (struct sockaddr *)&sin, sizeof(sin)), -1);
-	assert_true(zpt_tcp_pop(T, &s));
-	T->our_iss = s.seq;
-	T->lport = s.sport;
+	zpt_tcp_connect_syn(T, fd, &s);
 	zpt_tcp_inject(T, T->peer_nxt, T->our_iss + 1, F_SYN | F_ACK, NULL, 0);
 	T->peer_nxt++;
 	zpt_tcp_drain(T);
@@ -164,19 +152,13 @@ static struct zp_tcp_info sinfo(int fd)
 static int sclient(int sndbuf, uint16_t win, bool ws)
 {
 	const uint8_t opts[8] = {2, 4, 1460 >> 8, 1460 & 0xff, 1, 3, 3, 7};
-	struct sockaddr_in sin = {.sin_family = AF_INET};
 	struct zpt_seg s;
 	int fd = zp_socket(AF_INET, SOCK_STREAM, 0);
 
 	if (sndbuf != 0)
 		assert_int_equal(zp_setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)),
 				 0);
-	sin.sin_addr.s_addr = T->peer;
-	sin.sin_port = rte_cpu_to_be_16(T->pport);
-	assert_int_equal(zp_connect(fd, (struct sockaddr *)&sin, sizeof(sin)), -1);
-	assert_true(zpt_tcp_pop(T, &s));
-	T->our_iss = s.seq;
-	T->lport = s.sport;
+	zpt_tcp_connect_syn(T, fd, &s);
 	T->peer_win = win;
 	zpt_tcp_inject_full(T, T->peer_nxt, T->our_iss + 1, F_SYN | F_ACK, win, opts, ws ? 8 : 4,
 			    NULL, 0);

@@ -35,7 +35,6 @@ static struct tcp_conn *conn(void)
 /* Client with algorithm @p cc ("" = the stack default); the peer sends MSS @p mss. */
 static int client(const char *cc, uint16_t mss)
 {
-	struct sockaddr_in sin = {.sin_family = AF_INET};
 	uint8_t opts[4] = {2, 4, (uint8_t)(mss >> 8), (uint8_t)mss};
 	struct zpt_seg s;
 	int fd = zp_socket(AF_INET, SOCK_STREAM, 0), sb = 256 * 1024;
@@ -45,13 +44,7 @@ static int client(const char *cc, uint16_t mss)
 	assert_int_equal(zp_setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sb, sizeof(sb)), 0);
 	if (cc[0] != '\0')
 		assert_int_equal(zp_setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, cc, strlen(cc)), 0);
-	sin.sin_addr.s_addr = T->peer;
-	sin.sin_port = rte_cpu_to_be_16(T->pport);
-	assert_int_equal(zp_connect(fd, (struct sockaddr *)&sin, sizeof(sin)), -1);
-	assert_true(zpt_tcp_pop(T, &s));
-	T->our_iss = s.seq;
-	T->lport = s.sport;
-	T->peer_nxt = ZPT_PEER_ISS;
+	zpt_tcp_connect_syn(T, fd, &s);
 	zpt_tcp_inject_full(T, T->peer_nxt, T->our_iss + 1, F_SYN | F_ACK, T->peer_win, opts,
 			    sizeof(opts), NULL, 0);
 	T->peer_nxt++;

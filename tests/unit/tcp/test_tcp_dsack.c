@@ -17,20 +17,13 @@ static uint32_t snd_base(void)
  * @p ts (and the peer then keeps sending them). */
 static int client(bool sack, bool ts)
 {
-	struct sockaddr_in sin = {.sin_family = AF_INET};
 	uint8_t opts[20] = {2, 4, MSS >> 8, MSS & 0xff, 1, 1, 4, 2};
 	unsigned optlen = sack ? 8 : 4;
 	struct zpt_seg s;
 	int fd = zp_socket(AF_INET, SOCK_STREAM, 0);
 
 	assert_true(fd >= 0);
-	sin.sin_addr.s_addr = T->peer;
-	sin.sin_port = rte_cpu_to_be_16(T->pport);
-	assert_int_equal(zp_connect(fd, (struct sockaddr *)&sin, sizeof(sin)), -1);
-	assert_true(zpt_tcp_pop(T, &s));
-	T->our_iss = s.seq;
-	T->lport = s.sport;
-	T->peer_nxt = ZPT_PEER_ISS;
+	zpt_tcp_connect_syn(T, fd, &s);
 	if (ts) {
 		uint8_t t[12] = {1, 1, 8, 10, 0, 0, 0, 1};
 		uint32_t ecr = rte_cpu_to_be_32(s.tsval);
