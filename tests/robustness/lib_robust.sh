@@ -338,10 +338,20 @@ zr_wait_note() {
 		((now - t0 < limit)) || return 1
 		if ((now - last >= 10)); then
 			last="$now"
-			zr_log "  ... $name: $(grep -a 'zp_peer' "$ZPT_TMP/$name.err" | tail -n1)"
+			zr_log "  ... $name: $((now - t0)) s, $(zr_port_bytes "$name")"
 		fi
 		sleep 0.2
 	done
+}
+
+# zr_port_bytes NAME: "port rx N MiB, tx N MiB" from the last saved stats of NAME (zr_stats_poll).
+zr_port_bytes() {
+	[[ -s "$ZPT_TMP/$1.stats" ]] || { echo "no counters yet"; return 0; }
+	"$ZPT_PYTHON" - "$ZPT_TMP/$1.stats" <<-'EOF' 2>/dev/null || echo "no counters yet"
+	import json, sys
+	t = json.loads(open(sys.argv[1]).read().splitlines()[-1])["total"]["stats"]
+	print("port rx %.1f MiB, tx %.1f MiB" % (t["rx_bytes"] / 1048576, t["tx_bytes"] / 1048576))
+	EOF
 }
 
 # zr_stop_together NAME...: SIGTERM to every zpath process NAME at the same moment, then wait
