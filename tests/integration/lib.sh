@@ -243,7 +243,7 @@ tap_echo_start() {
 	tap_kernel_setup "$ns" "$ifc" "$kmac" "$kaddr"
 }
 
-# tcp_tap_setup TAG N: the namespace of a zpath <-> Linux TCP test over net_tap, zpath at
+# tcp_tap_setup TAG N: the namespace of a zpath <-> Linux test over net_tap (TCP or ping), zpath at
 # 10.99.N.2, the kernel at 10.99.N.1 (N in 1..99, distinct per test so tests can run side by
 # side). Sets NS (also the EAL file prefix and instance name), IF, ZMAC, KMAC, ZIP, KIP and
 # KPEER (the kernel-side peer, tcp_kpeer.py), writes $ZPT_TMP/zpath.ini, and defines

@@ -13,32 +13,9 @@ require_netns
 require_cmd ip ping timeout
 require_echo
 
-zpt_reap_stale zpt-tap
-NS="$(zpt_name zpt-tap)" # namespace, EAL file prefix and instance name
-IF=zpt-tap0
-ZMAC=02:7a:70:00:00:02 # zpath's port
-KMAC=02:7a:70:00:00:01 # the kernel's end
-ZIP=10.77.0.2
-KIP=10.77.0.1
-
-netns_create "$NS"
-write_ini "$ZPT_TMP/zpath.ini" <<EOF
-[stack]
-workers=1
-instance=$NS
-mbufs=8191
-
-[port0]
-device=net_tap0
-address=$ZIP/24
-gateway=$KIP
-EOF
-
-start_echo() { # start_echo NAME ARGS...
-	local name="$1"
-	shift
-	tap_echo_start "$name" "$NS" "$IF" "$ZMAC" "$KMAC" "$KIP/24" "$NS" "$ZPT_TMP/zpath.ini" "$@"
-}
+# NS (namespace, EAL file prefix, instance), IF zpt-tap0, ZMAC/KMAC, ZIP/KIP (10.99.5.2/.1),
+# zpath.ini and start_echo.
+tcp_tap_setup zpt-tap 5
 
 # --- 1. the kernel pings zpath -------------------------------------------------------------
 start_echo srv --duration 50
