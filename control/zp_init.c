@@ -31,6 +31,7 @@
 #include "config.h"
 #include "ctl.h"
 #include "dp_priv.h"
+#include "port/dp_guard.h"
 #include "port/dp_port.h"
 #include "tcp/tcp.h"
 
@@ -248,6 +249,7 @@ static void teardown(void)
 	for (i = 0; i < DP_MAX_PORTS; i++)
 		if (zp.port_open[i])
 			dp_port_stop(&s->ifaces[i], &zp.ports[i]);
+	dp_guard_uninstall(); /* no burst runs any more: the application's SIGSEGV handling back */
 	for (i = 0; i < DP_MAX_WORKERS; i++) {
 		if (zp.worker_init[i]) {
 			dp_worker_fini(s->workers[i]);

@@ -41,7 +41,8 @@
 	X(NOMEM, "nomem", "mbuf allocation failed")                                                \
 	X(TX_FULL, "tx_full", "port TX ring and the worker's TX buffer both full")                \
 	X(STEER_FULL, "steer_full", "software-steering ring to the owning worker full")            \
-	X(MSG_FULL, "msg_full", "control message ring of the worker full")
+	X(MSG_FULL, "msg_full", "control message ring of the worker full")                        \
+	X(PORT_FAULT, "port_fault", "port burst abandoned: its rings were unmapped (memif peer gone)")
 
 /* X(ENUM_SUFFIX, "name", "help") */
 #define DP_STAT_LIST(X)                                                                            \

@@ -74,6 +74,7 @@ struct dp_iface {
 	uint16_t reta_size;        /**< RSS RETA size; entry i = queue i % nb_rx_queues */
 	struct dp_fault_conf fault; /**< fault injection (zpath.ini fault_rx / fault_tx) */
 	uint32_t link_timeout_ms;   /**< start-up wait for link up ([portN] link_timeout_ms) */
+	bool guard;                 /**< bursts run under the fault guard (port/dp_guard.h) */
 };
 
 /** A static route. The on-link route of each interface is added automatically. */

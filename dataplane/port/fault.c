@@ -18,6 +18,7 @@
 #include <rte_mbuf.h>
 
 #include "dp_fault.h"
+#include "dp_guard.h"
 
 /* ---- configuration ------------------------------------------------------------------------ */
 
@@ -432,7 +433,10 @@ static bool tx_burst(struct dp_worker *w, uint16_t iface, struct fault_q *q)
 		nb++;
 	if (nb == 0)
 		return false;
-	sent = rte_eth_tx_burst(ifc->port_id, w->id % ifc->nb_queues, burst, nb);
+	if (likely(!ifc->guard))
+		sent = rte_eth_tx_burst(ifc->port_id, w->id % ifc->nb_queues, burst, nb);
+	else
+		sent = dp_guard_tx_burst(w, ifc->port_id, w->id % ifc->nb_queues, burst, nb);
 	w->stats[DP_STAT_TX_PACKETS] += sent;
 	for (j = sent; j < nb; j++)
 		heap_push_seq(w, q, burst[j], it[j].release_ns, it[j].seq);

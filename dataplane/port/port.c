@@ -19,6 +19,7 @@
 #include <rte_ethdev.h>
 
 #include "dp_fault.h"
+#include "dp_guard.h"
 #include "dp_port.h"
 
 /* Largest redirection table we program (RTE_ETH_RSS_RETA_SIZE_512). */
@@ -347,6 +348,16 @@ int dp_port_start(struct dp_iface *ifc, struct dp_port *p, struct rte_mempool *c
 				rte_strerror(-rc));
 	p->started = true;
 
+	if (strcmp(info.driver_name, "net_memif") == 0) {
+		/* DPDK 22.11's memif unmaps its rings when the peer goes, with no lock against a
+		 * burst in progress: its bursts run under the fault guard (dp_guard.h). */
+		rc = dp_guard_install();
+		if (rc != 0)
+			return port_err(err, errlen, rc, "%s: cannot install the burst guard: %s",
+					ifc->name, strerror(-rc));
+		ifc->guard = true;
+	}
+
 	rc = rte_eth_macaddr_get(pid, &ifc->mac);
 	if (rc != 0)
 		return port_err(err, errlen, rc, "%s: cannot read the MAC address: %s", ifc->name,
@@ -443,6 +454,10 @@ int dp_port_describe(const struct dp_iface *ifc, const struct dp_port *p, char *
 			ifc->prefix_len, ifc->mtu, link_s, ifc->nb_rx_queues, ifc->nb_queues,
 			p->nb_rxd, p->nb_txd, p->rss_note, ifc->tx_ip_cksum ? "on" : "off",
 			ifc->tx_tcp_cksum ? "on" : "off", ifc->rx_cksum ? "on" : "off");
+	if (ifc->guard && n >= 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - (size_t)n,
+			      "\n    burst guard: on (a peer that leaves may unmap the rings under a "
+			      "burst: counted as port_fault)");
 	if (ifc->fault.on && n >= 0 && (size_t)n < len) {
 		/* Loud on purpose: this port loses, delays and damages packets (fault.c). */
 		dp_fault_format(&ifc->fault.rx, frx, sizeof(frx));

@@ -14,6 +14,7 @@
 #   ZPT_VERBOSE=1   print the logs of every zpath-echo run, not only on failure
 #   ZPT_EAL_MEM     EAL memory arguments instead of the automatic choice (eal_mem_args)
 #   ZPT_ECHO_TIMEOUT  time limit of a zpath-echo started by tap_echo_start (default 60 s)
+#   ZPT_ECHO_WRAP     words put before zpath-echo by echo_start (e.g. "taskset -c 0")
 
 set -euo pipefail
 
@@ -206,7 +207,9 @@ ZPT_RUNS=()
 echo_start() {
 	local name="$1" ns="$2" t="$3"
 	shift 3
-	local cmd=("$ZPT_ECHO" "$@")
+	local cmd=("$ZPT_ECHO" "$@") wrap=()
+	read -ra wrap <<<"${ZPT_ECHO_WRAP:-}" # e.g. "taskset -c 0"
+	cmd=("${wrap[@]}" "${cmd[@]}")
 	[[ "$ns" == - ]] || cmd=(ip netns exec "$ns" "${cmd[@]}")
 	printf '%s\n' "${cmd[*]}" >"$ZPT_TMP/$name.cmd"
 	zpt_log "start $name: ${cmd[*]}"
