@@ -359,7 +359,8 @@ zr_port_bytes() {
 # together because DPDK 22.11's memif PMD unmaps the shared rings from its interrupt thread
 # when the peer goes away, with no lock against a worker inside rte_eth_rx_burst/tx_burst: a
 # process that keeps polling while its peer exits can die of SIGSEGV (seen about once in 20
-# runs). Stopped together, both workers are out of the poll loop before either port closes.
+# runs; since the port burst guard, dataplane/port/guard.c, zpath survives it and counts
+# port_fault). Stopped together, both workers are out of the poll loop before either port closes.
 zr_stop_together() {
 	local name
 	for name in "$@"; do
