@@ -407,7 +407,7 @@ static int req_sockopt_obj(struct json_object *set, struct ctl_sockopt_set *so_s
 static int req_arg(struct ctl_req *req, const char *key, struct json_object *v, char *err,
 		   size_t errlen)
 {
-	int64_t x;
+	int64_t x = 0;
 	int rc;
 
 	switch (req->cmd) {
@@ -427,7 +427,8 @@ static int req_arg(struct ctl_req *req, const char *key, struct json_object *v, 
 		}
 		if (strcmp(key, "port") == 0) {
 			rc = req_int(v, key, 0, 65535, &x, err, errlen);
-			req->port = (int)x;
+			if (rc == 0)
+				req->port = (int)x;
 			return rc;
 		}
 		break;
