@@ -10,8 +10,10 @@
 ZPATH_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ZPATH_BUILD="${ZPATH_BUILD:-$ZPATH_ROOT/build}"
 ZPATH_BUILD_ASAN="${ZPATH_BUILD_ASAN:-$ZPATH_ROOT/build-asan}"
+ZPATH_BUILD_RELEASE="${ZPATH_BUILD_RELEASE:-$ZPATH_ROOT/build-release}"
 case "$ZPATH_BUILD" in /*) ;; *) ZPATH_BUILD="$ZPATH_ROOT/$ZPATH_BUILD" ;; esac
 case "$ZPATH_BUILD_ASAN" in /*) ;; *) ZPATH_BUILD_ASAN="$ZPATH_ROOT/$ZPATH_BUILD_ASAN" ;; esac
+case "$ZPATH_BUILD_RELEASE" in /*) ;; *) ZPATH_BUILD_RELEASE="$ZPATH_ROOT/$ZPATH_BUILD_RELEASE" ;; esac
 export ZPATH_ROOT ZPATH_BUILD ZPATH_BUILD_ASAN
 
 # The system interpreter: it is the one python3-scapy installs into (a pyenv python3 in PATH
@@ -91,11 +93,13 @@ meson_ensure() {
 	meson setup "$dir" "$ZPATH_ROOT" "${args[@]}"
 }
 
-# The options of the two builds (scripts/setup.sh and scripts/test-all.sh agree on them).
+# The options of the builds (scripts/setup.sh and scripts/test-all.sh agree on them).
 # shellcheck disable=SC2034,SC2054
 ZPATH_BUILD_OPTS=(buildtype=debugoptimized werror=true)
 # shellcheck disable=SC2034,SC2054
 ZPATH_ASAN_OPTS=(buildtype=debugoptimized werror=true b_sanitize=address,undefined b_lundef=false)
+# shellcheck disable=SC2034,SC2054
+ZPATH_RELEASE_OPTS=(buildtype=release werror=true tests=false)
 
 # How the sanitizers behave in every run of an ASan/UBSan binary.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-halt_on_error=1:abort_on_error=0:detect_leaks=1:detect_stack_use_after_return=0:print_summary=1}"

@@ -7,7 +7,8 @@
 #
 #  0. scripts/setup.sh --no-build (packages, hugepages, tun);
 #  1. build ./build (debugoptimized, werror) and run the unit and bench suites;
-#  2. build ./build-asan (ASan + UBSan, werror) and run them again;
+#  2. build ./build-asan (ASan + UBSan, werror) and run them again; then compile
+#     ./build-release (buildtype=release, werror: warnings only -O3 finds);
 #  3. run every tests/integration/test_*.sh and tests/interop/test_*.sh against ./build, each
 #     under a time limit (exit 0 pass, 77 skip, anything else fail);
 #  4. run them again against ./build-asan (zpath under ASan/UBSan; interop moves less data);
@@ -16,9 +17,9 @@
 # executable and each integration script, once per build it ran on. With CI=true a skip
 # counts as a failure (CI must not skip). Exits non-zero if anything failed.
 #
-# Environment: ZPATH_BUILD, ZPATH_BUILD_ASAN (build directories), ZPATH_IT_TIMEOUT (seconds per
-# integration script, default 300), ZPATH_IT_FILTER (run only integration scripts whose name
-# contains it), ZPATH_FUZZ_SECONDS (per fuzz target, default 10).
+# Environment: ZPATH_BUILD, ZPATH_BUILD_ASAN, ZPATH_BUILD_RELEASE (build directories),
+# ZPATH_IT_TIMEOUT (seconds per integration script, default 300), ZPATH_IT_FILTER (run only
+# integration scripts whose name contains it), ZPATH_FUZZ_SECONDS (per fuzz target, default 10).
 set -euo pipefail
 # shellcheck source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -33,7 +34,7 @@ for arg in "$@"; do
 	--no-integration) do_it=0 ;;
 	--no-fuzz) do_fuzz=0 ;;
 	-h | --help)
-		sed -n '3,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+		sed -n '3,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	*) die "$T" "unknown argument: $arg (try --help)" ;;
@@ -209,6 +210,11 @@ if ((do_asan)); then
 		built_asan=1
 		unit "step 2 ($(basename "$ZPATH_BUILD_ASAN"))" "$ZPATH_BUILD_ASAN"
 	fi
+fi
+
+# --- 2b. the release build compiles (-O3 finds uninitialised paths -O2 does not) -----------
+if build "step 2b" "$ZPATH_BUILD_RELEASE" "${ZPATH_RELEASE_OPTS[@]}"; then
+	result "step 2b: release build compiles" pass
 fi
 
 # --- 3. integration tests, on the normal build, then on the ASan/UBSan build ---------------
