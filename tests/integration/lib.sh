@@ -198,6 +198,21 @@ eal_prefix_cleanup() {
 # write_ini FILE: zpath.ini from stdin.
 write_ini() { cat >"$1"; }
 
+# memif_ini FILE ADDRESS INSTANCE: zpath.ini of one end of a net_memif pair (one worker,
+# port0 = net_memif0 given by --vdev, ADDRESS/24).
+memif_ini() {
+	write_ini "$1" <<EOF
+[stack]
+workers=1
+instance=$3
+mbufs=8191
+
+[port0]
+device=net_memif0
+address=$2/24
+EOF
+}
+
 declare -A ZPT_PID=() ZPT_RC=()
 ZPT_RUNS=()
 

@@ -28,20 +28,8 @@ S="$(zpt_name zio-xs)"
 C="$(zpt_name zio-xc)"
 SOCK="$ZPT_TMP/memif.sock"
 
-ini() { # ini FILE ADDRESS INSTANCE
-	write_ini "$1" <<EOF
-[stack]
-workers=1
-instance=$3
-mbufs=8191
-
-[port0]
-device=net_memif0
-address=$2/24
-EOF
-}
-ini "$ZPT_TMP/server.ini" 10.99.6.1 "$S"
-ini "$ZPT_TMP/client.ini" 10.99.6.2 "$C"
+memif_ini "$ZPT_TMP/server.ini" 10.99.6.1 "$S"
+memif_ini "$ZPT_TMP/client.ini" 10.99.6.2 "$C"
 read -ra mem <<<"${ZPT_EAL_MEM:---no-huge -m 256}"
 eal_prefix_cleanup "$S"
 eal_prefix_cleanup "$C"

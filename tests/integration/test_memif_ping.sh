@@ -22,20 +22,8 @@ CMAC=02:7a:6d:00:00:02
 SIP=10.79.0.1
 CIP=10.79.0.2
 
-ini() { # ini FILE ADDRESS INSTANCE
-	write_ini "$1" <<EOF
-[stack]
-workers=1
-instance=$3
-mbufs=8191
-
-[port0]
-device=net_memif0
-address=$2/24
-EOF
-}
-ini "$ZPT_TMP/server.ini" "$SIP" "$S"
-ini "$ZPT_TMP/client.ini" "$CIP" "$C"
+memif_ini "$ZPT_TMP/server.ini" "$SIP" "$S"
+memif_ini "$ZPT_TMP/client.ini" "$CIP" "$C"
 read -ra mem <<<"$(eal_mem_args 256)"
 eal_prefix_cleanup "$S"
 eal_prefix_cleanup "$C"

@@ -27,20 +27,8 @@ SIP=10.99.4.1
 CIP=10.99.4.2
 SOCK="$ZPT_TMP/memif.sock"
 
-ini() { # ini FILE ADDRESS INSTANCE
-	write_ini "$1" <<EOF
-[stack]
-workers=1
-instance=$3
-mbufs=8191
-
-[port0]
-device=net_memif0
-address=$2/24
-EOF
-}
-ini "$ZPT_TMP/server.ini" "$SIP" "$S"
-ini "$ZPT_TMP/client.ini" "$CIP" "$C"
+memif_ini "$ZPT_TMP/server.ini" "$SIP" "$S"
+memif_ini "$ZPT_TMP/client.ini" "$CIP" "$C"
 # Two processes: hugepages free now may be gone by the time the second starts (other runs share
 # the machine), so both use plain memory unless ZPT_EAL_MEM says otherwise.
 read -ra mem <<<"${ZPT_EAL_MEM:---no-huge -m 256}"
