@@ -213,6 +213,17 @@ address=$2/24
 EOF
 }
 
+# memif_wait_socket NAME SOCKET: wait (20 s) for the memif server NAME to create SOCKET.
+memif_wait_socket() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		[[ -S "$2" ]] && return 0
+		echo_require_alive "$1"
+		sleep 0.1
+	done
+	fail "memif server socket $2 not created within 20 s"
+}
+
 declare -A ZPT_PID=() ZPT_RC=()
 ZPT_RUNS=()
 

@@ -37,12 +37,7 @@ eal_prefix_cleanup "$C"
 ZPT_ECHO_WRAP="taskset -c 0" echo_start srv - 240 -l 0 --no-pci "${mem[@]}" --file-prefix "$S" \
 	--vdev "net_memif0,role=server,id=0,socket=$SOCK,socket-abstract=no,mac=02:7a:69:00:06:01" \
 	-- -c "$ZPT_TMP/server.ini" -- --mode echo --port 7 --duration 230
-for ((i = 0; i < 200; i++)); do
-	[[ -S "$SOCK" ]] && break
-	echo_require_alive srv
-	sleep 0.1
-done
-[[ -S "$SOCK" ]] || fail "memif server socket $SOCK not created within 20 s"
+memif_wait_socket srv "$SOCK"
 
 for ((k = 1; k <= CLIENTS; k++)); do
 	rc=0

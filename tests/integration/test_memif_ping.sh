@@ -35,13 +35,7 @@ server() {
 	echo_start "$name" - 60 -l 0 --no-pci "${mem[@]}" --file-prefix "$S" \
 		--vdev "net_memif0,role=server,id=0,socket=$sock,socket-abstract=no,mac=$SMAC" \
 		-- -c "$ZPT_TMP/server.ini" -- "$@"
-	local i
-	for ((i = 0; i < 200; i++)); do
-		[[ -S "$sock" ]] && return 0
-		echo_require_alive "$name"
-		sleep 0.1
-	done
-	fail "memif server socket $sock not created within 20 s"
+	memif_wait_socket "$name" "$sock"
 }
 client() {
 	local name="$1" sock="$2"

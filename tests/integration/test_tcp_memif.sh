@@ -38,12 +38,7 @@ eal_prefix_cleanup "$C"
 echo_start srv - 60 -l 0 --no-pci "${mem[@]}" --file-prefix "$S" \
 	--vdev "net_memif0,role=server,id=0,socket=$SOCK,socket-abstract=no,mac=$SMAC" \
 	-- -c "$ZPT_TMP/server.ini" -- --mode echo --port 7 --duration 55
-for ((i = 0; i < 200; i++)); do
-	[[ -S "$SOCK" ]] && break
-	echo_require_alive srv
-	sleep 0.1
-done
-[[ -S "$SOCK" ]] || fail "memif server socket $SOCK not created within 20 s"
+memif_wait_socket srv "$SOCK"
 
 client() { # client NAME ARGS...: a zpath-echo client run to completion, exit status 0
 	local name="$1" rc=0
