@@ -132,7 +132,8 @@ static inline bool tcp_state_synced(enum tcp_state s)
 	X(RACK_LOST, "rack_lost", "segments RACK marked lost (RFC 8985: sent RACK.rtt + reo_wnd before a delivered one)") \
 	X(RACK_REO_TIMEOUTS, "rack_reo_timeouts", "RACK reordering timer expirations (RFC 8985 §6.3)") \
 	X(TLP_SENT, "tlp_sent", "tail loss probes sent (RFC 8985 §7)")                              \
-	X(TLP_RECOVERED, "tlp_recovered", "tail losses repaired by a probe (its ACK went beyond it)")
+	X(TLP_RECOVERED, "tlp_recovered", "tail losses repaired by a probe (its ACK went beyond it)") \
+	X(DSACKS_DUBIOUS, "dsacks_dubious", "D-SACK blocks ignored: they cover nothing we retransmitted (the path duplicated a segment)")
 
 #define TCP_X_ENUM(e, name, help) TCP_DROP_##e,
 enum tcp_drop { TCP_DROP_LIST(TCP_X_ENUM) TCP_DROP_MAX };
