@@ -347,6 +347,12 @@ struct tcp_conn {
 	enum dp_conn_close_how how;
 	int app_errno;
 	bool open_emitted;
+
+	/* Cold, at the end so that the hot fields above keep their cache lines: the most recent
+	 * retransmitted ranges (a ring, sack.rtx_head / sack.rtx_n; contiguous retransmissions
+	 * share one entry). A D-SACK that covers none of them reports a duplicate the path
+	 * made, not a spurious retransmission (Linux's "dubious" D-SACK), tcp_sack.c. */
+	struct tcp_sack_block rtx_log[TCP_RTX_LOG];
 };
 
 /* ---- engine ----------------------------------------------------------------------------- */

@@ -211,7 +211,7 @@ void tcp__sack_sent(struct tcp_conn *c, uint32_t seq, uint32_t end)
 		return; /* new data */
 	end = SEQ_MIN(end, c->snd_max);
 	if (k->rtx_n > 0) {
-		b = &k->rtx_log[(k->rtx_head + k->rtx_n - 1) % TCP_RTX_LOG];
+		b = &c->rtx_log[(k->rtx_head + k->rtx_n - 1) % TCP_RTX_LOG];
 		if (b->end == seq) {
 			b->end = end; /* the next segment of a run of retransmissions */
 			return;
@@ -221,7 +221,7 @@ void tcp__sack_sent(struct tcp_conn *c, uint32_t seq, uint32_t end)
 		k->rtx_head = (uint8_t)((k->rtx_head + 1) % TCP_RTX_LOG); /* forget the oldest */
 		k->rtx_n--;
 	}
-	k->rtx_log[(k->rtx_head + k->rtx_n) % TCP_RTX_LOG] = (struct tcp_sack_block){seq, end};
+	c->rtx_log[(k->rtx_head + k->rtx_n) % TCP_RTX_LOG] = (struct tcp_sack_block){seq, end};
 	k->rtx_n++;
 }
 
@@ -234,7 +234,7 @@ static uint32_t rtx_dsacked(struct tcp_conn *c, uint32_t l, uint32_t r)
 	unsigned i;
 
 	for (i = 0; i < k->rtx_n; i++) {
-		struct tcp_sack_block *b = &k->rtx_log[(k->rtx_head + i) % TCP_RTX_LOG];
+		struct tcp_sack_block *b = &c->rtx_log[(k->rtx_head + i) % TCP_RTX_LOG];
 		uint32_t lo = SEQ_MAX(l, b->start), hi = SEQ_MIN(r, b->end);
 
 		if (!SEQ_LT(lo, hi))

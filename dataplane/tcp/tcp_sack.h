@@ -90,12 +90,8 @@ struct tcp_sack_state {
 	uint32_t undo_tsval;   /**< TSval of the episode's first retransmission (Eifel) */
 	uint32_t undo_seq;     /**< sequence of the episode's first retransmission */
 	bool undo_ts;	       /**< undo_tsval/undo_seq are set */
-	uint8_t rtx_n;	       /**< ranges in rtx_log */
+	uint8_t rtx_n;	       /**< ranges in tcp_conn.rtx_log */
 	uint8_t rtx_head;      /**< the oldest of them */
-	/** The most recent retransmitted ranges (a ring; contiguous retransmissions share one
-	 *  entry): a D-SACK that covers none of them reports a duplicate the path made, not a
-	 *  spurious retransmission (Linux's "dubious" D-SACK). */
-	struct tcp_sack_block rtx_log[TCP_RTX_LOG];
 	struct tcp_sack_block sb[TCP_SACK_SB_MAX]; /**< sorted, disjoint, above snd_una */
 	struct tcp_rack rack;
 };
