@@ -127,8 +127,10 @@ static int xmit(struct tcp_conn *c, uint32_t seq, uint8_t flags, uint32_t len)
 	memcpy(h + 1, opts, optlen);
 	if (len > 0)
 		copy_out(c, (uint8_t *)h + hlen, seq - c->snd_buf_seq, len);
-	if ((len > 0 || (flags & TCP_FLAG_FIN)) && !(flags & (TCP_FLAG_SYN | TCP_FLAG_RST)))
+	if ((len > 0 || (flags & TCP_FLAG_FIN)) && !(flags & (TCP_FLAG_SYN | TCP_FLAG_RST))) {
+		tcp__sack_sent(c, seq, seq + len + !!(flags & TCP_FLAG_FIN)); /* retransmissions */
 		tcp__rack_sent(c, seq, seq + len + !!(flags & TCP_FLAG_FIN)); /* send times */
+	}
 	if (flags & TCP_FLAG_ACK) {
 		/* The advertised right edge only moves forward. */
 		uint32_t edge = c->rcv_nxt + (flags & TCP_FLAG_SYN ? TCP_MIN(wnd, 65535u)

@@ -132,7 +132,8 @@ static inline bool tcp_state_synced(enum tcp_state s)
 	X(RACK_LOST, "rack_lost", "segments RACK marked lost (RFC 8985: sent RACK.rtt + reo_wnd before a delivered one)") \
 	X(RACK_REO_TIMEOUTS, "rack_reo_timeouts", "RACK reordering timer expirations (RFC 8985 §6.3)") \
 	X(TLP_SENT, "tlp_sent", "tail loss probes sent (RFC 8985 §7)")                              \
-	X(TLP_RECOVERED, "tlp_recovered", "tail losses repaired by a probe (its ACK went beyond it)")
+	X(TLP_RECOVERED, "tlp_recovered", "tail losses repaired by a probe (its ACK went beyond it)") \
+	X(DSACKS_DUBIOUS, "dsacks_dubious", "D-SACK blocks ignored: they cover nothing we retransmitted (the path duplicated a segment)")
 
 #define TCP_X_ENUM(e, name, help) TCP_DROP_##e,
 enum tcp_drop { TCP_DROP_LIST(TCP_X_ENUM) TCP_DROP_MAX };
@@ -346,6 +347,12 @@ struct tcp_conn {
 	enum dp_conn_close_how how;
 	int app_errno;
 	bool open_emitted;
+
+	/* Cold, at the end so that the hot fields above keep their cache lines: the most recent
+	 * retransmitted ranges (a ring, sack.rtx_head / sack.rtx_n; contiguous retransmissions
+	 * share one entry). A D-SACK that covers none of them reports a duplicate the path
+	 * made, not a spurious retransmission (Linux's "dubious" D-SACK), tcp_sack.c. */
+	struct tcp_sack_block rtx_log[TCP_RTX_LOG];
 };
 
 /* ---- engine ----------------------------------------------------------------------------- */

@@ -202,22 +202,97 @@ static void sb_clear(struct tcp_sack_state *k)
 	k->sacked = 0;
 }
 
+void tcp__sack_sent(struct tcp_conn *c, uint32_t seq, uint32_t end)
+{
+	struct tcp_sack_state *k = &c->sack;
+	struct tcp_sack_block *b;
+
+	if (!(c->flags & TCPF_SACK_OK) || !SEQ_LT(seq, c->snd_max))
+		return; /* new data */
+	end = SEQ_MIN(end, c->snd_max);
+	if (k->rtx_n > 0) {
+		b = &c->rtx_log[(k->rtx_head + k->rtx_n - 1) % TCP_RTX_LOG];
+		if (b->end == seq) {
+			b->end = end; /* the next segment of a run of retransmissions */
+			return;
+		}
+	}
+	if (k->rtx_n == TCP_RTX_LOG) {
+		k->rtx_head = (uint8_t)((k->rtx_head + 1) % TCP_RTX_LOG); /* forget the oldest */
+		k->rtx_n--;
+	}
+	c->rtx_log[(k->rtx_head + k->rtx_n) % TCP_RTX_LOG] = (struct tcp_sack_block){seq, end};
+	k->rtx_n++;
+}
+
+/* How many of our retransmissions the D-SACK [l, r) reports (0: none of them: the path
+ * duplicated a segment). What it covers leaves the log: each retransmission counts once. */
+static uint32_t rtx_dsacked(struct tcp_conn *c, uint32_t l, uint32_t r)
+{
+	struct tcp_sack_state *k = &c->sack;
+	uint32_t bytes = 0;
+	unsigned i;
+
+	for (i = 0; i < k->rtx_n; i++) {
+		struct tcp_sack_block *b = &c->rtx_log[(k->rtx_head + i) % TCP_RTX_LOG];
+		uint32_t lo = SEQ_MAX(l, b->start), hi = SEQ_MIN(r, b->end);
+
+		if (!SEQ_LT(lo, hi))
+			continue;
+		bytes += hi - lo;
+		if (lo == b->start)
+			b->start = hi; /* an emptied entry stays, empty, until it is overwritten */
+		else if (hi == b->end)
+			b->end = lo;
+	}
+	return bytes == 0 ? 0 : (bytes + c->snd_mss - 1) / c->snd_mss;
+}
+
+/* The episode's reduction was for nothing (every retransmission D-SACKed, or Eifel): back to
+ * where we were (RFC 4015's response). A recovery still running ends with it: its exit would
+ * otherwise set cwnd to the restored ssthresh, which may be none at all. */
+static void undo_episode(struct tcp_conn *c)
+{
+	struct tcp_sack_state *k = &c->sack;
+	unsigned i;
+
+	k->undo_armed = false;
+	tcp__cc_undo(c);
+	if (c->in_recovery) {
+		c->in_recovery = false;
+		k->recovery = false;
+		for (i = 0; i < k->rack.nseg; i++)
+			k->rack.seg[i].tf &= ~(uint64_t)TCP_RACK_LOST;
+	}
+	/* A timeout's go-back-N stops: what was sent is not sent again. */
+	if (SEQ_LT(c->snd_nxt, c->snd_max) && SEQ_GEQ(c->snd_nxt, c->snd_una))
+		c->snd_nxt = c->snd_max;
+	c->recover = c->snd_una;
+}
+
 /* RFC 2883 §4: the first block is a D-SACK if it lies below the cumulative ACK or inside the
- * second block. */
+ * second block. Only one that covers a retransmission of ours tells anything about our
+ * recovery (Linux skips the others as "dubious" too): a duplicate the path made neither
+ * undoes a reduction nor widens RACK's reordering window. */
 static void dsack(struct tcp_conn *c, uint32_t l, uint32_t r)
 {
 	struct tcp_sack_state *k = &c->sack;
+	uint32_t n = rtx_dsacked(c, l, r);
 
-	(void)l;
-	(void)r;
-	k->rack.dsack_now = true;
 	tcp__stat(c->e, TCP_STAT_DSACKS);
-	if (k->undo_armed && k->undo_retrans > 0 && --k->undo_retrans == 0) {
-		/* Every retransmission of the episode reached the peer twice: the reduction was
-		 * spurious (RFC 2883 §4.2 / RFC 3708). */
-		k->undo_armed = false;
-		tcp__stat(c->e, TCP_STAT_SPURIOUS_UNDO);
-		tcp__cc_undo(c);
+	if (n == 0) {
+		tcp__stat(c->e, TCP_STAT_DSACKS_DUBIOUS);
+		return;
+	}
+	k->rack.dsack_now = true;
+	if (k->undo_armed && k->undo_retrans > 0) {
+		k->undo_retrans = n >= k->undo_retrans ? 0 : k->undo_retrans - n;
+		if (k->undo_retrans == 0) {
+			/* Every retransmission of the episode reached the peer twice: the
+			 * reduction was spurious (RFC 2883 §4.2 / RFC 3708). */
+			tcp__stat(c->e, TCP_STAT_SPURIOUS_UNDO);
+			undo_episode(c);
+		}
 	}
 }
 
@@ -764,9 +839,8 @@ void tcp__sack_ack_done(struct tcp_conn *c, const struct tcp_seg *s)
 	if (!k->undo_armed || !(c->flags & TCPF_TS_OK) || !s->opt.ts_ok || s->opt.tsecr == 0 ||
 	    !SEQ_LT(s->opt.tsecr, k->undo_tsval))
 		return;
-	k->undo_armed = false;
 	tcp__stat(c->e, TCP_STAT_SPURIOUS_UNDO_TS);
-	tcp__cc_undo(c);
+	undo_episode(c);
 	if (k->rack.on) {
 		/* What looked lost was only late: widen the window as a D-SACK would, and to
 		 * what this original needed (sent at TSval tsecr; the TS clock counts ms). */
@@ -776,16 +850,4 @@ void tcp__sack_ack_done(struct tcp_conn *c, const struct tcp_seg *s)
 		if (ago_ms < 60000u && ago_ms * 1000u > k->rack.rtt_us)
 			tcp__rack_late(c, ago_ms * 1000u - k->rack.rtt_us);
 	}
-	if (c->in_recovery) {
-		unsigned i;
-
-		c->in_recovery = false;
-		k->recovery = false;
-		for (i = 0; i < k->rack.nseg; i++)
-			k->rack.seg[i].tf &= ~(uint64_t)TCP_RACK_LOST;
-	}
-	/* A timeout's go-back-N stops: what was sent is not sent again. */
-	if (SEQ_LT(c->snd_nxt, c->snd_max) && SEQ_GEQ(c->snd_nxt, c->snd_una))
-		c->snd_nxt = c->snd_max;
-	c->recover = c->snd_una;
 }

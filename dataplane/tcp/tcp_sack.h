@@ -26,6 +26,7 @@ struct tcp_seg;
 #define TCP_RACK_SEGS	    32 /**< transmission records per connection (tcp_rack.c) */
 #define TCP_RACK_DELIV	    8  /**< newly delivered ranges one ACK reports to RACK */
 #define TCP_RACK_REO_MIN_US 1000u /**< smallest non-zero reo_wnd: the timer tick */
+#define TCP_RTX_LOG	    16 /**< recent retransmitted ranges kept to judge D-SACKs */
 
 struct tcp_sack_block {
 	uint32_t start, end; /**< [start, end) */
@@ -89,6 +90,8 @@ struct tcp_sack_state {
 	uint32_t undo_tsval;   /**< TSval of the episode's first retransmission (Eifel) */
 	uint32_t undo_seq;     /**< sequence of the episode's first retransmission */
 	bool undo_ts;	       /**< undo_tsval/undo_seq are set */
+	uint8_t rtx_n;	       /**< ranges in tcp_conn.rtx_log */
+	uint8_t rtx_head;      /**< the oldest of them */
 	struct tcp_sack_block sb[TCP_SACK_SB_MAX]; /**< sorted, disjoint, above snd_una */
 	struct tcp_rack rack;
 };
@@ -130,6 +133,9 @@ bool tcp__sack_is_lost(const struct tcp_conn *c, uint32_t seq);
 uint32_t tcp__sack_sacked_in(const struct tcp_conn *c, uint32_t a, uint32_t b);
 /** Retransmit [seq, seq + len) in recovery (HighRxt, counters, undo bookkeeping). */
 bool tcp__sack_rexmit(struct tcp_conn *c, uint32_t seq, uint32_t len);
+/** A data/FIN segment [@p seq, @p end) is being sent (xmit()): a retransmission is logged so
+ *  that the D-SACK reporting it can be told from one of a duplicate the path made. */
+void tcp__sack_sent(struct tcp_conn *c, uint32_t seq, uint32_t end);
 /** The ACK @p s was processed (SND.UNA moved to its ACK if it acknowledged new data):
  *  Eifel undo (RFC 3522) of the current episode when the ACK proves it spurious. */
 void tcp__sack_ack_done(struct tcp_conn *c, const struct tcp_seg *s);

@@ -207,7 +207,7 @@ zr_nstat() {
 		if (!($1 in names)) { names[$1] = $0; next }
 		n = split(names[$1], k); split($0, v)
 		for (i = 2; i <= n; i++) {
-			if (k[i] ~ /^(InSegs|OutSegs|RetransSegs|InCsumErrors|TCPDSACKOldSent|TCPDSACKRecv|TCPSACKRecovery|TCPTimeouts|TCPOFOQueue|TCPSpuriousRTOs|TCPLossProbes)$/)
+			if (k[i] ~ /^(InSegs|OutSegs|RetransSegs|InCsumErrors|TCPDSACKOldSent|TCPDSACKRecv|TCPSackRecovery|TCPTimeouts|TCPOFOQueue|TCPSpuriousRTOs|TCPLossProbes|TCPLossUndo|TCPFullUndo|TCPPartialUndo|TCPDSACKUndo|TCPDSACKIgnoredDubious|TCPDSACKIgnoredNoUndo|TCPLostRetransmit|TCPSACKReorder|TCPTSReorder|PAWSEstab|TCPLossProbeRecovery|TCPSackRecoveryFail|TCPDSACKRecvSegs)$/)
 				printf "%s=%s ", k[i], v[i]
 		}
 	}'

@@ -36,6 +36,9 @@
 #   --results FILE   also write the results as tab-separated lines to FILE
 #   --fault SPEC     replace the fault-port part of the chosen cases by SPEC (fault_tx/fault_rx
 #                    syntax, e.g. "delay=20ms"), for experiments
+#   --nft "D U C"    replace the nftables part of the chosen cases: drop, duplicate, corrupt
+#                    in percent (e.g. "0 5 1" with --fault "drop=0.01,..." moves the drop
+#                    into zpath's port, where the Linux sender cannot see it), for experiments
 # Environment: ZPATH_BUILD (build directory with tests/interop/zp_peer; default <repo>/build),
 # ZPT_KEEP=1 (keep the temp directory: ini files, logs, nft rules, captures).
 # Exit status: 0 every case that ran completed; 1 a case failed; 77 nothing could run, or
@@ -66,7 +69,7 @@ declare -A C_FAULT_TAP=(
 	[all]="reorder=0.25,delay=20ms,jitter=5ms"
 )
 
-short=0 check=1 check_only=0 results_file="" fault_override=""
+short=0 check=1 check_only=0 results_file="" fault_override="" nft_override=""
 cases=() pairs=()
 bytes="" stall=30 limit=""
 while (($#)); do
@@ -81,6 +84,7 @@ while (($#)); do
 	--check-only) check_only=1 ;;
 	--results) results_file="$2"; shift ;;
 	--fault) fault_override="$2"; shift ;;
+	--nft) nft_override="$2"; shift ;;
 	-h | --help)
 		sed -n '3,37p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 		exit 0
@@ -98,6 +102,11 @@ fi
 ((${#pairs[@]})) || pairs=("${ALL_PAIRS[@]}")
 for c in "${cases[@]}"; do
 	[[ -n "${C_NFT[$c]:-}" ]] || { echo "run.sh: unknown case $c (${ALL_CASES[*]})" >&2; exit 2; }
+	if [[ -n "$nft_override" ]]; then
+		[[ "$nft_override" =~ ^[0-9]+\ [0-9]+\ [0-9]+$ ]] ||
+			{ echo "run.sh: --nft wants \"DROP DUP CORRUPT\" in percent" >&2; exit 2; }
+		C_NFT[$c]="$nft_override"
+	fi
 	if [[ -n "$fault_override" ]]; then
 		C_FAULT[$c]="$fault_override"
 		[[ -z "${C_FAULT_TAP[$c]:-}" ]] || C_FAULT_TAP[$c]="$fault_override"

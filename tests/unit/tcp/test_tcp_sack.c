@@ -908,6 +908,8 @@ static void test_tlp_probes_a_lone_segment_before_the_rto(void **state)
 
 static void test_dsack_widens_the_reordering_window(void **state)
 {
+	uint32_t rx[16];
+	unsigned nnew;
 	struct tcp_conn *c;
 	uint32_t w1;
 	int fd;
@@ -919,18 +921,99 @@ static void test_dsack_widens_the_reordering_window(void **state)
 	assert_int_equal(c->sack.rack.reo_wnd_mult, 1);
 	w1 = (uint32_t)TCP_MIN(c->sack.rack.min_rtt_us / 4, c->srtt_us);
 	assert_int_equal(tcp__rack_reo_wnd_us(c), w1);
-	/* A D-SACK (a segment below the cumulative ACK reached the peer twice): reo_wnd_mult
-	 * grows once per round trip (RFC 8985 §6.2 step 4). */
+	/* A D-SACK of segment 5, which was never retransmitted: the path duplicated it. That
+	 * says nothing about our retransmissions nor about reordering (Linux: "dubious"). */
 	sack_ack(snd_base() + 10 * SEG, 1, (const uint32_t[][2]){{5 * SEG, 6 * SEG}});
-	sack_ack(snd_base() + 10 * SEG, 1, (const uint32_t[][2]){{6 * SEG, 7 * SEG}});
+	assert_int_equal(zpt_tcp_stat(T, "dsacks_in"), 1);
+	assert_int_equal(zpt_tcp_stat(T, "dsacks_dubious"), 1);
+	assert_int_equal(c->sack.rack.reo_wnd_mult, 1);
+	assert_false(c->sack.rack.reord_seen);
+	/* Three segments SACKed above 10 before any reordering was seen: 10 is retransmitted. */
+	sack_ack(snd_base() + 10 * SEG, 1, (const uint32_t[][2]){{11 * SEG, 14 * SEG}});
+	assert_int_equal(collect(snd_base() + 20 * SEG, rx, 16, &nnew), 1);
+	assert_int_equal(rx[0], 10 * SEG);
+	/* The original was only late; then the peer reports the retransmission as a duplicate:
+	 * reo_wnd_mult grows (RFC 8985 §6.2 step 4). */
+	sack_ack(snd_base() + 20 * SEG, 0, NULL);
+	sack_ack(snd_base() + 20 * SEG, 1, (const uint32_t[][2]){{10 * SEG, 11 * SEG}});
+	assert_int_equal(zpt_tcp_stat(T, "dsacks_dubious"), 1);
 	assert_int_equal(c->sack.rack.reo_wnd_mult, 2);
 	assert_true(c->sack.rack.reord_seen);
-	assert_int_equal(tcp__rack_reo_wnd_us(c),
-			 TCP_MIN(2 * c->sack.rack.min_rtt_us / 4, c->srtt_us));
-	/* The next round trip: another D-SACK, once more. */
+	assert_true(tcp__rack_reo_wnd_us(c) >=
+		    TCP_MIN(2 * c->sack.rack.min_rtt_us / 4, c->srtt_us));
+	/* The same retransmission reported again, and another duplicate of the path, in the
+	 * next round trip: neither widens the window. */
+	sack_ack(snd_base() + 20 * SEG, 1, (const uint32_t[][2]){{10 * SEG, 11 * SEG}});
+	sack_ack(snd_base() + 20 * SEG, 1, (const uint32_t[][2]){{12 * SEG, 13 * SEG}});
+	assert_int_equal(zpt_tcp_stat(T, "dsacks_dubious"), 3);
+	assert_int_equal(c->sack.rack.reo_wnd_mult, 2);
+	zpt_tcp_drain(T);
+	zp_close(fd);
+}
+
+/* Network duplicates (D-SACKs of segments never retransmitted) must not undo a reduction for
+ * a real loss: undo needs every retransmission of the episode D-SACKed. */
+static void test_dsack_of_a_path_duplicate_does_not_undo(void **state)
+{
+	uint32_t rx[16], cwnd;
+	unsigned nnew;
+	struct tcp_conn *c;
+	int fd;
+
+	(void)state;
+	fd = client_10ms(false);
+	(void)warm_then_flight(fd, 10 * MSEC);
+	c = conn0();
+	cwnd = c->cwnd;
+	zpt_tcp_advance(T, 10 * MSEC);
+	sack_ack(snd_base() + 10 * SEG, 1, (const uint32_t[][2]){{11 * SEG, 14 * SEG}});
+	assert_int_equal(collect(snd_base() + 20 * SEG, rx, 16, &nnew), 1);
+	assert_true(c->in_recovery);
+	assert_true(c->cwnd < cwnd);
+	/* The retransmission repaired the hole; the peer then reports a duplicate of 12, which
+	 * the path made. */
 	sack_ack(snd_base() + 20 * SEG, 0, NULL);
 	sack_ack(snd_base() + 20 * SEG, 1, (const uint32_t[][2]){{12 * SEG, 13 * SEG}});
-	assert_int_equal(c->sack.rack.reo_wnd_mult, 3);
+	assert_int_equal(zpt_tcp_stat(T, "dsacks_dubious"), 1);
+	assert_int_equal(zpt_tcp_stat(T, "spurious_undos"), 0);
+	assert_true(c->cwnd < cwnd);
+	zpt_tcp_drain(T);
+	zp_close(fd);
+}
+
+/* A D-SACK undo that arrives while the recovery still runs ends it: the recovery's exit must
+ * not then set cwnd to the restored ssthresh (before any reduction: none at all, so cwnd
+ * became about 4 GB and only the send buffer bounded what was in flight). */
+static void test_dsack_undo_during_recovery_ends_it(void **state)
+{
+	uint32_t rx[16], cwnd;
+	unsigned nnew;
+	struct tcp_conn *c;
+	int fd;
+
+	(void)state;
+	fd = client_10ms(false);
+	(void)warm_then_flight(fd, 10 * MSEC);
+	c = conn0();
+	cwnd = c->cwnd;
+	assert_int_equal(c->ssthresh, UINT32_MAX); /* never reduced */
+	zpt_tcp_advance(T, 10 * MSEC);
+	sack_ack(snd_base() + 10 * SEG, 1, (const uint32_t[][2]){{11 * SEG, 14 * SEG}});
+	assert_int_equal(collect(snd_base() + 20 * SEG, rx, 16, &nnew), 1);
+	assert_true(c->in_recovery);
+	/* The original 10 arrived (cumulative ACK 15, 16..17 held: 15 is still missing) and
+	 * the retransmission is reported as a duplicate: the reduction is undone. */
+	sack_ack(snd_base() + 15 * SEG, 2,
+		 (const uint32_t[][2]){{10 * SEG, 11 * SEG}, {16 * SEG, 18 * SEG}});
+	assert_int_equal(zpt_tcp_stat(T, "spurious_undos"), 1);
+	assert_false(c->in_recovery);
+	/* Back to where it was, plus slow start's segment for the ACK's progress. */
+	assert_true(c->cwnd >= cwnd && c->cwnd <= cwnd + SEG);
+	(void)collect(snd_base() + 20 * SEG, rx, 16, &nnew);
+	/* Everything arrives: cwnd grows from where it was, by slow start. */
+	sack_ack(snd_base() + 20 * SEG, 0, NULL);
+	assert_true(c->cwnd >= cwnd && c->cwnd <= cwnd + 2 * SEG);
+	assert_false(c->in_recovery);
 	zpt_tcp_drain(T);
 	zp_close(fd);
 }
@@ -1197,6 +1280,8 @@ int main(void)
 		TEST(test_tlp_probes_a_lost_tail_before_the_rto),
 		TEST(test_tlp_probes_a_lone_segment_before_the_rto),
 		TEST(test_dsack_widens_the_reordering_window),
+		TEST(test_dsack_of_a_path_duplicate_does_not_undo),
+		TEST(test_dsack_undo_during_recovery_ends_it),
 		TEST(test_eifel_timestamp_echo_undoes_a_spurious_recovery),
 		TEST(test_eifel_does_not_undo_a_real_loss),
 		TEST(test_lossy_transfer_sack_cubic),
