@@ -21,6 +21,7 @@
 # usage: bench/run-matrix.sh [--duration S] [--warmup S] [--build DIR] [--out DIR]
 #                            [--only REGEX] [--cpus A,B] [--no-plots] [--prefix NAME]
 #                            [--same-cpu-idle poll|yield|sleep] [--idle-after N]
+#                            [--vhost-args ARGS] [--virtio-args ARGS]
 #        bench/run-matrix.sh --report DIR    (only rewrite DIR's results.md and plots)
 set -u
 
@@ -36,6 +37,12 @@ REPORT_ONLY=0
 NP=zb               # name prefix: namespaces, veth, DPDK file prefixes, zpath instances
 SAME_CPU_IDLE=yield # [stack] idle of both zpath processes when they share one CPU
 IDLE_AFTER=8        # [stack] idle_after with it
+# Extra devargs of the zpath-vhost pair (appended to net_vhost0,iface=...,queues=1 and
+# net_virtio_user0,path=...,queues=1). queue_size=1024: virtio-user's default 256-entry TX ring
+# fills whenever the vhost side loses its CPU for a moment (tcp.tx_blocked, and TLP probes
+# dropped as drop.tx_full); 1024 holds a whole window of 1,514-byte frames (bench/README.md).
+VHOST_ARGS=
+VIRTIO_ARGS=queue_size=1024
 
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -50,7 +57,9 @@ while [ $# -gt 0 ]; do
 	--prefix) NP=$2; shift 2 ;;
 	--same-cpu-idle) SAME_CPU_IDLE=$2; shift 2 ;;
 	--idle-after) IDLE_AFTER=$2; shift 2 ;;
-	-h|--help) sed -n '3,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--vhost-args) VHOST_ARGS=$2; shift 2 ;;
+	--virtio-args) VIRTIO_ARGS=$2; shift 2 ;;
+	-h|--help) sed -n '3,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "run-matrix: unknown option $1" >&2; exit 2 ;;
 	esac
 done
@@ -215,8 +224,9 @@ prepare_transport() {
 			sdev=net_memif0; svdev="net_memif0,role=server,id=0,socket=$sock,socket-abstract=no"
 			cdev=net_memif0; cvdev="net_memif0,role=client,id=0,socket=$sock,socket-abstract=no"
 		else
-			sdev=net_vhost0; svdev="net_vhost0,iface=$sock,queues=1"
-			cdev=net_virtio_user0; cvdev="net_virtio_user0,path=$sock,queues=1"
+			sdev=net_vhost0; svdev="net_vhost0,iface=$sock,queues=1${VHOST_ARGS:+,$VHOST_ARGS}"
+			cdev=net_virtio_user0
+			cvdev="net_virtio_user0,path=$sock,queues=1${VIRTIO_ARGS:+,$VIRTIO_ARGS}"
 			extra=(--single-file-segments)
 		fi
 		zpath_ini "$RUNDIR/srv.ini" "$NP-bench-srv" "$sdev" 10.98.0.2/24
@@ -258,6 +268,7 @@ run_matrix() {
 		echo "commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null) $(git -C "$ROOT" status --porcelain -- . ":(exclude)$(cd "$OUT" && pwd)" 2>/dev/null | grep -q . && echo '(dirty tree)')"
 		echo "duration: $DURATION s, warmup: $WARMUP s"
 		echo "zpath idle policy: same-cpu $SAME_CPU_IDLE (idle_after $IDLE_AFTER), cross-cpu poll"
+		echo "vhost devargs: net_vhost0 +'$VHOST_ARGS', net_virtio_user0 +'$VIRTIO_ARGS'"
 	} >"$OUT/env.txt"
 
 	for tr in "${TRANSPORTS[@]}"; do

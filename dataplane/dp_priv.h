@@ -69,7 +69,8 @@ struct dp_iface {
 	bool rss;                  /**< hardware spreads flows over the RX queues */
 	bool tx_ip_cksum;          /**< RTE_ETH_TX_OFFLOAD_IPV4_CKSUM enabled */
 	bool tx_tcp_cksum;         /**< RTE_ETH_TX_OFFLOAD_TCP_CKSUM enabled */
-	bool rx_cksum;             /**< RX checksum flags in mbufs are meaningful */
+	bool rx_ip_cksum;          /**< RTE_ETH_RX_OFFLOAD_IPV4_CKSUM enabled: IP flags are meaningful */
+	bool rx_l4_cksum;          /**< RTE_ETH_RX_OFFLOAD_TCP_CKSUM enabled: L4 flags are meaningful */
 	uint16_t nb_rx_queues;     /**< RX queues: nb_queues, fewer if the device has fewer */
 	uint16_t reta_size;        /**< RSS RETA size; entry i = queue i % nb_rx_queues */
 	struct dp_fault_conf fault; /**< fault injection (zpath.ini fault_rx / fault_tx) */

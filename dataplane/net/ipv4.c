@@ -36,7 +36,7 @@ void dp_l4_register(uint8_t proto, dp_l4_input_fn fn)
 static bool ipv4_cksum_ok(const struct dp_iface *ifc, const struct rte_mbuf *m,
 			  const struct rte_ipv4_hdr *ip, uint16_t hlen)
 {
-	if (ifc->rx_cksum) {
+	if (ifc->rx_ip_cksum) {
 		switch (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) {
 		case RTE_MBUF_F_RX_IP_CKSUM_GOOD:
 			return true;
@@ -114,6 +114,14 @@ void dp_ipv4_input(struct dp_worker *w, uint16_t iface, struct rte_mbuf *m)
 		dp_drop(w, m, DP_DROP_IP_PROTO);
 		return;
 	}
+	/* RX_L4_CKSUM_NONE: the checksum field is not complete but the device vouches for the
+	 * data (virtio/vhost: the sending peer on this host left it to "hardware", VIRTIO_NET_HDR
+	 * _F_NEEDS_CSUM). Only a port with the L4 offload on is believed, and then it is GOOD for
+	 * the protocol; software summing would find the partial field wrong and drop it. */
+	if (ifc->rx_l4_cksum &&
+	    (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_NONE)
+		m->ol_flags = (m->ol_flags & ~RTE_MBUF_F_RX_L4_CKSUM_MASK) |
+			      RTE_MBUF_F_RX_L4_CKSUM_GOOD;
 	m->l3_len = hlen;
 	rte_pktmbuf_adj(m, hlen);
 	w->stats[DP_STAT_IP_IN]++;

@@ -262,7 +262,7 @@ static bool fin_due(const struct tcp_conn *c, uint32_t off_end)
  * its output runs again on the next pass of the poll loop, after the buffer was flushed.
  * Control segments (ACK, SYN, FIN, RST) are not held back.
  */
-static bool tx_blocked(struct tcp_conn *c)
+bool tcp__tx_full(struct tcp_conn *c)
 {
 	struct tcp_engine *e = c->e;
 	struct dp_worker *w = e->w;
@@ -289,8 +289,15 @@ static bool tx_blocked(struct tcp_conn *c)
 			return false;
 		e->tx_full_loop[iface] = w->loops;
 	}
+	return true;
+}
+
+static bool tx_blocked(struct tcp_conn *c)
+{
+	if (!tcp__tx_full(c))
+		return false;
 	if (!(c->flags & TCPF_OUTQ))
-		tcp__stat(e, TCP_STAT_TX_BLOCKED);
+		tcp__stat(c->e, TCP_STAT_TX_BLOCKED);
 	tcp__outq_add(c);
 	return true;
 }

@@ -133,7 +133,8 @@ static inline bool tcp_state_synced(enum tcp_state s)
 	X(RACK_REO_TIMEOUTS, "rack_reo_timeouts", "RACK reordering timer expirations (RFC 8985 §6.3)") \
 	X(TLP_SENT, "tlp_sent", "tail loss probes sent (RFC 8985 §7)")                              \
 	X(TLP_RECOVERED, "tlp_recovered", "tail losses repaired by a probe (its ACK went beyond it)") \
-	X(DSACKS_DUBIOUS, "dsacks_dubious", "D-SACK blocks ignored: they cover nothing we retransmitted (the path duplicated a segment)")
+	X(DSACKS_DUBIOUS, "dsacks_dubious", "D-SACK blocks ignored: they cover nothing we retransmitted (the path duplicated a segment)") \
+	X(TLP_DEFERRED, "tlp_deferred", "tail loss probes put off: the port's TX buffer was full (the data is still on this host)")
 
 #define TCP_X_ENUM(e, name, help) TCP_DROP_##e,
 enum tcp_drop { TCP_DROP_LIST(TCP_X_ENUM) TCP_DROP_MAX };
@@ -467,6 +468,9 @@ void tcp__outq_run(struct dp_worker *w);
 void tcp__outq_del(struct tcp_conn *c);
 /** Put @p c on e->outq: tcp__output() runs for it at the end of this loop pass. */
 void tcp__outq_add(struct tcp_conn *c);
+/** The worker's TX buffer towards @p c's port is full even after a flush (one attempt per
+ *  loop pass and port): a segment built now would be dropped (drop.tx_full). */
+bool tcp__tx_full(struct tcp_conn *c);
 int tcp__send_ctl(struct tcp_conn *c, uint32_t seq, uint8_t flags);
 void tcp__send_ack(struct tcp_conn *c);
 /** The ACK of a SYN,ACK or a FIN the application is about to answer (send, close): inside

@@ -535,6 +535,15 @@ static void tlp_fire(struct tcp_conn *c)
 	if (r->tlp_on || c->in_recovery || c->snd_una == c->snd_max ||
 	    (c->flags & TCPF_PERSIST) || SEQ_LT(c->snd_una, c->recover))
 		return;
+	/* The port's TX buffer is full: our own segments are still queued on this host, which
+	 * is why no ACK came, and the probe would be dropped there (drop.tx_full). Ask again a
+	 * PTO later, as Linux does while the original is still in the host's queue
+	 * (tcp_send_loss_probe, skb_still_in_host_queue). The RTO still bounds the wait. */
+	if (tcp__tx_full(c)) {
+		tcp__stat(c->e, TCP_STAT_TLP_DEFERRED);
+		tcp__tlp_arm(c);
+		return;
+	}
 	/* §7.3: new data if the peer's window takes a segment, cwnd or not. */
 	if (tcp__sbuf_unsent(c) > 0 && c->snd_wnd >= inflight + c->snd_mss &&
 	    c->snd_nxt == c->snd_max) {

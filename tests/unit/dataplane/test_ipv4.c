@@ -191,7 +191,7 @@ static void test_ipv4_rx_checksum_flags_are_trusted_only_when_enabled(void **sta
 	assert_int_equal(zpt_tx_count(env, 0), 0);
 
 	/* With offload the NIC's verdict stands, and "unknown" falls back to software. */
-	env->stack.ifaces[0].rx_cksum = true;
+	env->stack.ifaces[0].rx_ip_cksum = true;
 	inject_with_flags(env, &good, RTE_MBUF_F_RX_IP_CKSUM_BAD);
 	assert_int_equal(env->w->drops[DP_DROP_IP_CSUM], 2);
 	inject_with_flags(env, &bad, RTE_MBUF_F_RX_IP_CKSUM_UNKNOWN);
