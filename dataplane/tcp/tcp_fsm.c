@@ -260,6 +260,21 @@ static void h_synsent_syn(struct tcp_conn *c, struct tcp_seg *s)
 	tcp__output(c);
 }
 
+/* RFC 9293 §3.10.7.4 / RFC 7323 §5.3 R1: an unacceptable segment is answered with
+ * <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>. One that carries no data (a stale or reordered ACK) is
+ * answered only within the per-connection budget it shares with challenge ACKs: two stacks that
+ * each find the other's ACKs unacceptable would otherwise answer each other forever, and under
+ * heavy reordering every overtaken ACK would cost an ACK back (Linux tcp_oow_rate_limited). */
+static void answer_unacceptable(struct tcp_conn *c, uint32_t seglen)
+{
+	if (seglen == 0 && !tcp__challenge_allowed(c)) {
+		tcp__stat(c->e, TCP_STAT_OOW_ACKS_LIMITED);
+		return;
+	}
+	c->flags |= TCPF_ACK_NOW;
+	tcp__send_ack(c);
+}
+
 /*
  * First step for synchronized states: sequence acceptability (RFC 9293 §3.10.7.4 table)
  * and trimming to the window. Returns false when the segment was consumed.
@@ -290,20 +305,14 @@ static bool seq_check(struct tcp_conn *c, struct tcp_seg *s)
 		bool dup = SEQ_LEQ(s->seq + seglen, c->rcv_nxt);
 
 		/* RFC 9293: send <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and drop (RST-4: an ACK,
-		 * never a RST, in synchronized states). A segment without data is answered only
-		 * within the per-connection budget: two stacks that each find the other's ACKs
-		 * unacceptable would otherwise answer each other forever (Linux
-		 * tcp_oow_rate_limited). */
+		 * never a RST, in synchronized states), within answer_unacceptable()'s budget. */
 		if (dup && s->len > 0) {
 			/* Every byte already received: D-SACK it (RFC 2883 §4). */
 			uint32_t d = s->seq + !!(s->flags & TCP_FLAG_SYN);
 
 			tcp__sack_rcv_dup(c, d, d + s->len);
 		}
-		if (seglen > 0 || tcp__challenge_allowed(c)) {
-			c->flags |= TCPF_ACK_NOW;
-			tcp__send_ack(c);
-		}
+		answer_unacceptable(c, seglen);
 		tcp__drop_seg(c->e, s, dup && seglen > 0 ? TCP_DROP_DUP : TCP_DROP_OUT_OF_WINDOW);
 		return false;
 	}
@@ -393,8 +402,8 @@ static bool paws_check(struct tcp_conn *c, struct tcp_seg *s)
 	    c->e->w->now_ns - c->ts_recent_ns < 24ull * 86400 * 1000000000ull &&
 	    !disordered_ack(c, s)) {
 		tcp__stat(c->e, TCP_STAT_PAWS_DROPS);
-		c->flags |= TCPF_ACK_NOW;
-		tcp__send_ack(c);
+		answer_unacceptable(c, s->len + !!(s->flags & TCP_FLAG_SYN) +
+					       !!(s->flags & TCP_FLAG_FIN));
 		tcp__drop_seg(c->e, s, TCP_DROP_PAWS);
 		return false;
 	}

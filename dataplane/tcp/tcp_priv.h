@@ -103,6 +103,7 @@ static inline bool tcp_state_synced(enum tcp_state s)
 	X(RST_LISTEN_CLOSE, "rst_listen_close", "accept-queue connections reset at close (RST-5)")\
 	X(CHALLENGE_ACKS, "challenge_acks", "challenge ACKs sent (RFC 5961)")                      \
 	X(CHALLENGE_LIMITED, "challenge_limited", "challenge ACKs suppressed by the rate limit")    \
+	X(OOW_ACKS_LIMITED, "oow_acks_limited", "ACKs not sent for an unacceptable segment without data (PAWS or out of window): per-connection budget") \
 	X(RETRANS, "retrans_segs", "segments retransmitted")                                       \
 	X(RTO_EXPIRED, "rto_expired", "retransmission timeouts")                                   \
 	X(FAST_RETRANS, "fast_retrans", "fast retransmits (3 duplicate ACKs)")                     \

@@ -277,7 +277,7 @@ zr_stats() {
 	    elif isinstance(o, int) and o:
 	        out.append((prefix, o))
 	walk("", t)
-	keep = re.compile(r"(retrans|rto|fast|sack|dsack|dup|ooo|csum|fault|drop|reass|nomem|full|spurious|timeout|paws)", re.I)
+	keep = re.compile(r"(retrans|rto|fast|sack|dsack|dup|ooo|csum|fault|drop|reass|nomem|full|spurious|timeout|paws|oow|tlp|rack|undo|challenge)", re.I)
 	print(" ".join("%s=%d" % (k.split(".")[-1] if k.count(".") < 2 else k, v)
 	               for k, v in out if keep.search(k)))
 	EOF

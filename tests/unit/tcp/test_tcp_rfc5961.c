@@ -251,6 +251,38 @@ static void test_paws_passes_one_tick_and_a_reordered_duplicate_ack(void **state
 	zp_close(l);
 }
 
+/* RFC 7323 R1 answers a segment PAWS rejects with an ACK; for one without data (an ACK
+ * overtaken on a reordering path: hundreds per run under 20 ms ± 5 ms jitter) that ACK comes
+ * out of the per-connection budget shared with challenge ACKs (Linux tcp_oow_rate_limited).
+ * Old data is answered every time: its sender needs our ACK. */
+static void test_paws_answers_stale_pure_acks_within_the_budget(void **state)
+{
+	unsigned i, acks;
+	int l, fd;
+
+	(void)state;
+	T->peer_ts = true;
+	T->peer_tsval = 5000;
+	fd = zpt_tcp_server(T, 80, &l);
+	zpt_tcp_drain(T);
+	T->peer_tsval = 2000; /* 3 s old: older than the RTO, not a disordered ACK */
+	for (i = 0; i < 30; i++)
+		zpt_tcp_inject(T, T->peer_nxt, T->our_iss + 1, F_ACK, NULL, 0);
+	acks = zpt_tcp_drain(T);
+	assert_int_equal(zpt_tcp_drop(T, "paws"), 30);
+	assert_true(acks > 0);
+	assert_true(acks <= TCP_CHALLENGE_PER_SEC);
+	assert_int_equal(zpt_tcp_stat(T, "oow_acks_limited"), 30 - acks);
+	for (i = 0; i < 3; i++) { /* budget spent, but old data is still answered */
+		zpt_tcp_peer_send(T, T->our_iss + 1, "old", 3);
+		T->peer_nxt -= 3;
+	}
+	assert_int_equal(zpt_tcp_drain(T), 3);
+	assert_int_equal(zpt_tcp_drop(T, "paws"), 33);
+	zp_close(fd);
+	zp_close(l);
+}
+
 /* ---- errors ------------------------------------------------------------------------------ */
 
 static void test_ERR_1_error_reported_once(void **state)
@@ -389,6 +421,7 @@ int main(void)
 		TEST(test_RA_8_rst_without_timestamp_processed_when_ts_negotiated),
 		TEST(test_paws_rejects_old_timestamp_with_ack),
 		TEST(test_paws_passes_one_tick_and_a_reordered_duplicate_ack),
+		TEST(test_paws_answers_stale_pure_acks_within_the_budget),
 		TEST(test_ERR_1_error_reported_once),
 		TEST(test_ERR_2_timeout_reports_soft_error),
 		TEST(test_ERR_3_icmp_never_aborts_synchronized_connection),
