@@ -419,6 +419,52 @@ static void fill(uint8_t *b, size_t off, size_t n)
 		b[i] = pattern(off + i);
 }
 
+/* Passive open on @p port (the peer on port + 45000, timestamps on): the handshake's ACK
+ * carries @p req_len bytes of request (0: a bare ACK), which the application reads. Returns
+ * the accepted descriptor; *lfd is the listener. */
+static int peer_connect(uint16_t port, size_t req_len, int *lfd)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = rte_cpu_to_be_16(port)};
+	uint8_t o[40], req[80], buf[256];
+	struct kframe f;
+	int l, fd;
+
+	assert_true(req_len <= sizeof(req));
+	peer_init((uint16_t)(port + 45000), port);
+	l = zp_socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(zp_bind(l, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(zp_listen(l, 4), 0);
+	peer_arp();
+	peer_inject(P.snd_nxt, 0, F_SYN, 64240, o, put_syn_opts(o, false), NULL, 0);
+	P.snd_nxt++;
+	zpt_poll(E);
+	assert_true(pop_frame(&f));
+	peer_take(&f);
+	P.rcv_nxt = f.seq + 1;
+	P.z_una = f.seq + 1;
+	P.z_ws = f.ws;
+	P.ts = true;
+	P.ts_recent = f.tsval;
+	fill(req, 1, req_len);
+	peer_send(req_len > 0 ? F_ACK | F_PSH : F_ACK, req, (uint32_t)req_len);
+	zpt_poll(E);
+	fd = zp_accept(l, NULL, NULL);
+	assert_true(fd >= 0);
+	if (req_len > 0)
+		assert_int_equal(zp_recv(fd, buf, sizeof(buf), 0), (ssize_t)req_len);
+	*lfd = l;
+	return fd;
+}
+
+/* Passive open on @p port whose handshake's ACK carries an 80-byte request, read by the app. */
+static int accept_with_request(uint16_t port, int *lfd)
+{
+	int fd = peer_connect(port, 80, lfd);
+
+	P.segs = 0;
+	return fd;
+}
+
 /* ---- set-up -------------------------------------------------------------------------------- */
 
 static int setup(void **state)
@@ -1527,32 +1573,13 @@ static unsigned burst_acks(unsigned nseg, uint32_t *last_ack)
 
 static void test_realpath_one_ack_per_rx_burst_of_in_order_data(void **state)
 {
-	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = RTE_BE16(5003)};
-	uint8_t o[40], buf[65536];
+	uint8_t buf[65536];
 	struct kframe f;
 	uint32_t ack = 0;
 	int l, fd;
 
 	(void)state;
-	peer_init(50003, 5003);
-	l = zp_socket(AF_INET, SOCK_STREAM, 0);
-	assert_int_equal(zp_bind(l, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	assert_int_equal(zp_listen(l, 4), 0);
-	peer_arp();
-	peer_inject(P.snd_nxt, 0, F_SYN, 64240, o, put_syn_opts(o, false), NULL, 0);
-	P.snd_nxt++;
-	zpt_poll(E);
-	assert_true(pop_frame(&f));
-	peer_take(&f);
-	P.rcv_nxt = f.seq + 1;
-	P.z_una = f.seq + 1;
-	P.z_ws = f.ws;
-	P.ts = true;
-	P.ts_recent = f.tsval;
-	peer_send(F_ACK, NULL, 0);
-	zpt_poll(E);
-	fd = zp_accept(l, NULL, NULL);
-	assert_true(fd >= 0);
+	fd = peer_connect(5003, 0, &l);
 	assert_true(P.z_wnd >= 24u * 1448u);
 
 	/* 8 segments in one burst: one ACK, for all of them (not 4). */
@@ -1745,40 +1772,6 @@ static void test_realpath_ack_after_app_turn_leaves_one_pass_later(void **state)
 	zpt_tx_drain(E);
 }
 
-/* Passive open on @p port whose handshake's ACK carries an 80-byte request, read by the app. */
-static int accept_with_request(uint16_t port, int *lfd)
-{
-	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = rte_cpu_to_be_16(port)};
-	uint8_t o[40], req[80], buf[256];
-	struct kframe f;
-	int l, fd;
-
-	peer_init((uint16_t)(port + 45000), port);
-	l = zp_socket(AF_INET, SOCK_STREAM, 0);
-	assert_int_equal(zp_bind(l, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	assert_int_equal(zp_listen(l, 4), 0);
-	peer_arp();
-	peer_inject(P.snd_nxt, 0, F_SYN, 64240, o, put_syn_opts(o, false), NULL, 0);
-	P.snd_nxt++;
-	zpt_poll(E);
-	assert_true(pop_frame(&f));
-	peer_take(&f);
-	P.rcv_nxt = f.seq + 1;
-	P.z_una = f.seq + 1;
-	P.z_ws = f.ws;
-	P.ts = true;
-	P.ts_recent = f.tsval;
-	fill(req, 1, sizeof(req));
-	peer_send(F_ACK | F_PSH, req, sizeof(req));
-	zpt_poll(E);
-	fd = zp_accept(l, NULL, NULL);
-	assert_true(fd >= 0);
-	assert_int_equal(zp_recv(fd, buf, sizeof(buf), 0), (ssize_t)sizeof(req));
-	P.segs = 0;
-	*lfd = l;
-	return fd;
-}
-
 /* An abortive close right after a send: the data still leaves first, then the RST. */
 static void test_realpath_send_then_linger0_close_sends_data_then_rst(void **state)
 {
@@ -1814,34 +1807,12 @@ static void test_realpath_send_then_linger0_close_sends_data_then_rst(void **sta
  */
 static void test_realpath_send_then_close_in_one_turn_is_one_segment(void **state)
 {
-	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = RTE_BE16(5004)};
-	uint8_t o[40], req[80], resp[64], buf[256];
+	uint8_t resp[64];
 	struct kframe f;
 	int l, fd;
 
 	(void)state;
-	peer_init(50004, 5004);
-	l = zp_socket(AF_INET, SOCK_STREAM, 0);
-	assert_int_equal(zp_bind(l, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	assert_int_equal(zp_listen(l, 4), 0);
-	peer_arp();
-	peer_inject(P.snd_nxt, 0, F_SYN, 64240, o, put_syn_opts(o, false), NULL, 0);
-	P.snd_nxt++;
-	zpt_poll(E);
-	assert_true(pop_frame(&f));
-	peer_take(&f);
-	P.rcv_nxt = f.seq + 1;
-	P.z_una = f.seq + 1;
-	P.z_ws = f.ws;
-	P.ts = true;
-	P.ts_recent = f.tsval;
-	fill(req, 1, sizeof(req));
-	peer_send(F_ACK | F_PSH, req, sizeof(req)); /* the handshake's ACK with the request */
-	zpt_poll(E);
-	fd = zp_accept(l, NULL, NULL);
-	assert_true(fd >= 0);
-	assert_int_equal(zp_recv(fd, buf, sizeof(buf), 0), (ssize_t)sizeof(req));
-	P.segs = 0;
+	fd = accept_with_request(5004, &l); /* the handshake's ACK carries the request */
 
 	fill(resp, 2, sizeof(resp));
 	assert_int_equal(zp_send(fd, resp, sizeof(resp), 0), (ssize_t)sizeof(resp));
@@ -1878,32 +1849,13 @@ static void test_realpath_send_then_close_in_one_turn_is_one_segment(void **stat
  */
 static void test_realpath_partial_cksum_is_taken_only_from_a_port_with_l4_offload(void **state)
 {
-	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = RTE_BE16(5005)};
 	struct tcp_engine *e = tcp__engine(E->w);
 	uint8_t o[40], seg[1448], buf[4096];
 	struct kframe f;
 	int l, fd;
 
 	(void)state;
-	peer_init(50005, 5005);
-	l = zp_socket(AF_INET, SOCK_STREAM, 0);
-	assert_int_equal(zp_bind(l, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	assert_int_equal(zp_listen(l, 4), 0);
-	peer_arp();
-	peer_inject(P.snd_nxt, 0, F_SYN, 64240, o, put_syn_opts(o, false), NULL, 0);
-	P.snd_nxt++;
-	zpt_poll(E);
-	assert_true(pop_frame(&f));
-	peer_take(&f);
-	P.rcv_nxt = f.seq + 1;
-	P.z_una = f.seq + 1;
-	P.z_ws = f.ws;
-	P.ts = true;
-	P.ts_recent = f.tsval;
-	peer_send(F_ACK, NULL, 0);
-	zpt_poll(E);
-	fd = zp_accept(l, NULL, NULL);
-	assert_true(fd >= 0);
+	fd = peer_connect(5005, 0, &l);
 	fill(seg, 0, sizeof(seg));
 
 	/* The ring port has no RX offload: the partial checksum is wrong to software. */
