@@ -256,12 +256,7 @@ unsigned dp_worker_poll(struct dp_worker *w)
 	for (i = 0; i < w->nb_rxq; i++) {
 		const struct dp_rxq *q = &w->rxq[i];
 		const struct dp_iface *ifc = &s->ifaces[q->iface];
-		uint16_t nb;
-
-		if (likely(!ifc->guard))
-			nb = rte_eth_rx_burst(ifc->port_id, q->queue, pkts, DP_RX_BURST);
-		else
-			nb = dp_guard_rx_burst(w, ifc->port_id, q->queue, pkts, DP_RX_BURST);
+		uint16_t nb = dp_port_rx_burst(w, ifc, q->queue, pkts, DP_RX_BURST);
 
 		if (ifc->fault.on)
 			nb = dp_fault_rx(w, q->iface, pkts, nb);
@@ -341,10 +336,7 @@ void dp_tx_flush_iface(struct dp_worker *w, uint16_t iface)
 		dp_fault_tx(w, iface, tb); /* sends what is due itself, leaves tb empty */
 	if (tb->n == 0)
 		return;
-	if (likely(!ifc->guard))
-		sent = rte_eth_tx_burst(ifc->port_id, w->id % ifc->nb_queues, tb->pkts, tb->n);
-	else
-		sent = dp_guard_tx_burst(w, ifc->port_id, w->id % ifc->nb_queues, tb->pkts, tb->n);
+	sent = dp_port_tx_burst(w, ifc, tb->pkts, tb->n);
 	w->stats[DP_STAT_TX_PACKETS] += sent;
 	if (sent < tb->n)
 		memmove(tb->pkts, tb->pkts + sent, (size_t)(tb->n - sent) * sizeof(tb->pkts[0]));

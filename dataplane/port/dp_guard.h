@@ -26,9 +26,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
-struct dp_worker;
+#include "dp_priv.h"
 
 /**
  * Install the SIGSEGV and SIGBUS handler (once per process; later calls do nothing). The
@@ -53,6 +54,26 @@ uint16_t dp_guard_rx_burst(struct dp_worker *w, uint16_t port_id, uint16_t queue
 /** rte_eth_tx_burst() under the guard; a fault counts DP_DROP_PORT_FAULT and returns @p n. */
 uint16_t dp_guard_tx_burst(struct dp_worker *w, uint16_t port_id, uint16_t queue,
 			   struct rte_mbuf **pkts, uint16_t n);
+
+/** The RX burst of every worker poll: through the guard on a guarded port, else straight. */
+static inline uint16_t dp_port_rx_burst(struct dp_worker *w, const struct dp_iface *ifc,
+					uint16_t queue, struct rte_mbuf **pkts, uint16_t n)
+{
+	if (likely(!ifc->guard))
+		return rte_eth_rx_burst(ifc->port_id, queue, pkts, n);
+	return dp_guard_rx_burst(w, ifc->port_id, queue, pkts, n);
+}
+
+/** A TX burst on worker @p w's queue of @p ifc: through the guard on a guarded port. */
+static inline uint16_t dp_port_tx_burst(struct dp_worker *w, const struct dp_iface *ifc,
+					struct rte_mbuf **pkts, uint16_t n)
+{
+	uint16_t queue = w->id % ifc->nb_queues;
+
+	if (likely(!ifc->guard))
+		return rte_eth_tx_burst(ifc->port_id, queue, pkts, n);
+	return dp_guard_tx_burst(w, ifc->port_id, queue, pkts, n);
+}
 
 /** Faults recovered in this process (all workers), for tests and the report. */
 uint64_t dp_guard_faults(void);

@@ -433,10 +433,7 @@ static bool tx_burst(struct dp_worker *w, uint16_t iface, struct fault_q *q)
 		nb++;
 	if (nb == 0)
 		return false;
-	if (likely(!ifc->guard))
-		sent = rte_eth_tx_burst(ifc->port_id, w->id % ifc->nb_queues, burst, nb);
-	else
-		sent = dp_guard_tx_burst(w, ifc->port_id, w->id % ifc->nb_queues, burst, nb);
+	sent = dp_port_tx_burst(w, ifc, burst, nb);
 	w->stats[DP_STAT_TX_PACKETS] += sent;
 	for (j = sent; j < nb; j++)
 		heap_push_seq(w, q, burst[j], it[j].release_ns, it[j].seq);

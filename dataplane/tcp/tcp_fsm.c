@@ -402,8 +402,7 @@ static bool paws_check(struct tcp_conn *c, struct tcp_seg *s)
 	    c->e->w->now_ns - c->ts_recent_ns < 24ull * 86400 * 1000000000ull &&
 	    !disordered_ack(c, s)) {
 		tcp__stat(c->e, TCP_STAT_PAWS_DROPS);
-		answer_unacceptable(c, s->len + !!(s->flags & TCP_FLAG_SYN) +
-					       !!(s->flags & TCP_FLAG_FIN));
+		answer_unacceptable(c, tcp_seg_seqlen(s));
 		tcp__drop_seg(c->e, s, TCP_DROP_PAWS);
 		return false;
 	}
